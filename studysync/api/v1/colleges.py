@@ -1,0 +1,77 @@
+"""Colleges: onboarding (sysadmin), features, settings (the college's admin)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ...auth import current_user, require_role
+from ...config import settings
+from ...schemas.college import (
+    CollegeCreatedSchema, CollegeCreateSchema, CollegeDetailSchema, CollegeListQuerySchema, CollegeSchema,
+    CollegeSettingsSchema, CollegeUpdateSchema, FeaturesSchema,
+)
+from ...schemas.common import envelope, reply
+from ...services import colleges
+
+blp = Blueprint("colleges", __name__, url_prefix="/api/v1/colleges", description="Colleges (tenants)")
+
+
+@blp.route("", methods=["POST"])
+@require_role("sysadmin")
+@blp.arguments(CollegeCreateSchema)
+@blp.response(201, envelope(CollegeCreatedSchema))
+def create_college(body):
+    created = colleges.create_college(
+        body["college_name"], body["college_subdomain"], body["admin_name"], body["admin_email"],
+        body["admin_password"], body["enabled_features"],
+    )
+    admin = created.admin
+    data = {
+        "college": created.college,
+        "admin": {"user_id": admin.id, "user_name": admin.name, "user_email": admin.email,
+                  "user_role": admin.role, "temporary_password": created.temporary_password},
+        "portal_url": f"https://{created.college.subdomain}.{settings().portal_domain}",
+        "note": "Please change the temporary password on first login",
+    }
+    return reply(data, "College created successfully")
+
+
+@blp.route("", methods=["GET"])
+@require_role("sysadmin")
+@blp.arguments(CollegeListQuerySchema, location="query")
+@blp.response(200, envelope(CollegeSchema, many=True, paginated=True))
+def list_colleges(query):
+    page = colleges.list_colleges(query["page"], query["limit"], query.get("status"), query.get("q"))
+    return reply(page.items, "Colleges retrieved", page.pagination)
+
+
+@blp.route("/<college_id>", methods=["GET"])
+@require_role("sysadmin", "admin")
+@blp.response(200, envelope(CollegeDetailSchema))
+def get_college(college_id):
+    return reply(colleges.visible_college(current_user(), college_id), "College retrieved")
+
+
+@blp.route("/<college_id>", methods=["PUT"])
+@require_role("sysadmin")
+@blp.arguments(CollegeUpdateSchema)
+@blp.response(200, envelope(CollegeSchema))
+def update_college(body, college_id):
+    return reply(colleges.update_college(college_id, body), "College updated successfully")
+
+
+@blp.route("/<college_id>/features", methods=["PUT"])
+@require_role("sysadmin")
+@blp.arguments(FeaturesSchema)
+@blp.response(200, envelope(CollegeSchema))
+def update_features(body, college_id):
+    college = colleges.update_features(college_id, body["enabled_features"])
+    return reply(college, "College features updated successfully")
+
+
+@blp.route("/<college_id>/settings", methods=["PUT"])
+@require_role("sysadmin", "admin")
+@blp.arguments(CollegeSettingsSchema)
+@blp.response(200, envelope(CollegeDetailSchema))
+def update_settings(body, college_id):
+    college = colleges.update_settings(current_user(), college_id, body)
+    return reply(college, "College settings updated successfully")

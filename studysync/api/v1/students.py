@@ -1,0 +1,99 @@
+"""Students: public registration and login, records managed by staff, bulk imports."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ...auth import current_session, current_user, require_role
+from ...ratelimits import auth_rate_limited
+from ...schemas.auth import PasswordChangeSchema
+from ...schemas.common import envelope, reply
+from ...schemas.student import (
+    StudentBriefSchema, StudentCreatedSchema, StudentCreateSchema, StudentListQuerySchema,
+    StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema, StudentUpdateSchema,
+)
+from ...services import sessions, students
+from .common import client_info
+
+blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")
+
+
+@blp.route("/register", methods=["POST"])
+@auth_rate_limited
+@blp.arguments(StudentRegisterSchema)
+@blp.response(201, envelope(StudentBriefSchema))
+def register(body):
+    password = body.pop("password")
+    student = students.register(body.pop("college_id"), body, password)
+    return reply(student, "Student registered successfully")
+
+
+@blp.route("/login", methods=["POST"])
+@auth_rate_limited
+@blp.arguments(StudentLoginSchema)
+@blp.response(200, envelope(StudentLoginResultSchema))
+def login(body):
+    result = sessions.login_student(body["college_id"], body["student_email"], body["student_password"],
+                                    client_info())
+    user = result.user
+    data = {"token": result.token, "role": user.role, "student_id": user.id,
+            "student_email": user.email, "student_name": user.name}
+    return reply(data, "Login successful")
+
+
+@blp.route("/logout", methods=["POST"])
+@require_role("student")
+@blp.response(200, envelope())
+def logout():
+    sessions.revoke(current_session())
+    return reply({}, "Logout successful")
+
+
+@blp.route("/password", methods=["PUT"])
+@require_role("student")
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, envelope())
+def change_password(body):
+    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"])
+    return reply({}, "Password updated successfully")
+
+
+@blp.route("", methods=["GET"])
+@require_role("admin", "teacher")
+@blp.arguments(StudentListQuerySchema, location="query")
+@blp.response(200, envelope(StudentSchema, many=True, paginated=True))
+def list_students(query):
+    page = students.list_students(query.pop("page"), query.pop("limit"), query)
+    return reply(page.items, "Students retrieved", page.pagination)
+
+
+@blp.route("", methods=["POST"])
+@require_role("admin")
+@blp.arguments(StudentCreateSchema)
+@blp.response(201, envelope(StudentCreatedSchema))
+def create_student(body):
+    password = body.pop("password")
+    student, temporary = students.create_student(body, password)
+    student.temporary_password = temporary  # shown once, never stored
+    return reply(student, "Student created successfully")
+
+
+@blp.route("/<student_id>", methods=["GET"])
+@require_role("admin", "teacher")
+@blp.response(200, envelope(StudentSchema))
+def get_student(student_id):
+    return reply(students.get_student(student_id), "Student retrieved")
+
+
+@blp.route("/<student_id>/profile", methods=["PUT"])
+@require_role("admin", "teacher")
+@blp.arguments(StudentUpdateSchema)
+@blp.response(200, envelope(StudentSchema))
+def update_profile(body, student_id):
+    return reply(students.update_record(student_id, body), "Student profile updated successfully")
+
+
+@blp.route("/<student_id>", methods=["DELETE"])
+@require_role("admin")
+@blp.response(200, envelope(StudentSchema))
+def deactivate(student_id):
+    return reply(students.deactivate(student_id), "Student deactivated")

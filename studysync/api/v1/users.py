@@ -1,0 +1,51 @@
+"""College staff, managed by the college's admins."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ...auth import current_user, require_role
+from ...schemas.common import envelope, reply
+from ...schemas.user import StaffCreateSchema, StaffListQuerySchema, StaffSchema, StaffUpdateSchema
+from ...services import users
+
+blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staff (admins and teachers)")
+
+
+@blp.route("", methods=["POST"])
+@require_role("admin")
+@blp.arguments(StaffCreateSchema)
+@blp.response(201, envelope(StaffSchema))
+def create_staff(body):
+    user = users.create_staff(body["name"], body["email"], body["password"], body["role"])
+    return reply(user, "User created successfully")
+
+
+@blp.route("", methods=["GET"])
+@require_role("admin")
+@blp.arguments(StaffListQuerySchema, location="query")
+@blp.response(200, envelope(StaffSchema, many=True, paginated=True))
+def list_staff(query):
+    page = users.list_staff(query["page"], query["limit"], query.get("role"), query.get("q"))
+    return reply(page.items, "Users retrieved", page.pagination)
+
+
+@blp.route("/<user_id>", methods=["GET"])
+@require_role("admin")
+@blp.response(200, envelope(StaffSchema))
+def get_staff(user_id):
+    return reply(users.get_staff(user_id), "User retrieved")
+
+
+@blp.route("/<user_id>", methods=["PUT"])
+@require_role("admin")
+@blp.arguments(StaffUpdateSchema)
+@blp.response(200, envelope(StaffSchema))
+def update_staff(body, user_id):
+    return reply(users.update_staff(current_user(), user_id, body), "User updated successfully")
+
+
+@blp.route("/<user_id>", methods=["DELETE"])
+@require_role("admin")
+@blp.response(200, envelope(StaffSchema))
+def deactivate_staff(user_id):
+    return reply(users.deactivate_staff(current_user(), user_id), "User deactivated")

@@ -1,0 +1,185 @@
+"""The database: one engine and session registry per app, the declarative base and shared mixins.
+
+Services reach the session through `db.session`, which resolves to the current app's registry; the
+registry is thread-scoped and removed at the end of every app context, so a request never sees
+another request's objects.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, create_engine, event
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python, naive UTC in every database.
+
+    SQLite and MySQL have no time zone in their DATETIME, and MySQL drops fractions unless asked,
+    which would break ordering of events within a second; so microseconds are kept everywhere.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None, onupdate=utcnow)
+
+
+class TenantScoped:
+    """Rows that belong to one college.
+
+    Every ORM select, update and delete of a subclass is filtered to the current college, and a
+    flush refuses a row of another college (see `tenancy.py`). `__tenant_nullable__` lets the users
+    table hold the platform's sysadmin, who belongs to no college.
+    """
+
+    __tenant_nullable__ = False
+
+    @declared_attr
+    def college_id(cls) -> Mapped[str]:
+        return mapped_column(
+            String(36),
+            ForeignKey("colleges.id", ondelete="CASCADE"),
+            index=True,
+            nullable=cls.__tenant_nullable__,
+        )
+
+
+def _engine_options(url: str) -> dict:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    if backend in ("mysql", "mariadb"):
+        options["pool_recycle"] = 3600
+        options["isolation_level"] = "READ COMMITTED"
+    return options
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys on, and BEGIN IMMEDIATE.
+
+    Taking the write lock at BEGIN makes concurrent writers queue on busy_timeout instead of
+    failing with SQLITE_BUSY when a read transaction later tries to write.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and one thread-scoped session registry."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url, **_engine_options(url))
+        if self.engine.dialect.name == "sqlite":
+            _configure_sqlite(self.engine)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.Session = scoped_session(self.session_factory)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.Session.remove()
+        self.engine.dispose()
+
+
+class _Accessor:
+    """`db.session` / `db.engine` of the current app."""
+
+    @property
+    def database(self) -> Database:
+        return current_app.extensions["studysync.db"]
+
+    @property
+    def session(self) -> Session:
+        return self.database.Session()
+
+    @property
+    def engine(self) -> Engine:
+        return self.database.engine
+
+
+db = _Accessor()
+
+
+def init_app(app: Flask, database: Database) -> None:
+    app.extensions["studysync.db"] = database
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        database.Session.remove()

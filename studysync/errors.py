@@ -1,0 +1,147 @@
+"""The one JSON error envelope, for every error the app can produce.
+
+`{"success": false, "message": "...", "errors": {"field": ["why"]}}` — registered on the app, so
+routing errors (404/405), werkzeug's own (413, malformed JSON), validation errors of every
+blueprint and unexpected exceptions all leave the same way. The mobile adapters add their own
+`error` key on top (see `api/mobile`).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask, Response, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, errors: dict | None = None, status: int | None = None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.errors = errors
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(ApiError):
+    status, default_message = 400, "Bad request"
+
+
+class Unauthorized(ApiError):
+    status, default_message = 401, "Invalid or expired token"
+
+
+class Forbidden(ApiError):
+    status, default_message = 403, "Forbidden - insufficient permissions"
+
+
+class NotFound(ApiError):
+    status, default_message = 404, "Resource not found"
+
+
+class Conflict(ApiError):
+    status, default_message = 409, "Conflict"
+
+
+class ServiceUnavailable(ApiError):
+    status, default_message = 503, "Service unavailable"
+
+
+HTTP_MESSAGES = {
+    400: "Bad request",
+    401: "Invalid or expired token",
+    403: "Forbidden - insufficient permissions",
+    404: "Resource not found",
+    405: "Method not allowed",
+    413: "Request body too large (limit 1 MiB)",
+    415: "Content-Type must be application/json",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def envelope(status: int, message: str, errors: dict | None = None, **extra) -> Response:
+    body: dict = {"success": False, "message": message}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _flatten_validation(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}); clients want the fields."""
+    flat: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            flat.update(location_errors)
+        else:
+            flat.setdefault("_schema", []).extend(location_errors)
+    return flat
+
+
+def _first_message(errors: dict) -> str:
+    for field, problems in errors.items():
+        if isinstance(problems, dict):
+            return f"{field}: {_first_message(problems)}"
+        if isinstance(problems, list) and problems:
+            first = problems[0]
+            if isinstance(first, dict):
+                return f"{field}: {_first_message(first)}"
+            return first if field in ("_schema", "json") else f"{field}: {first}"
+    return "Validation failed"
+
+
+def rate_limited_response(exc: RateLimitExceeded) -> Response:
+    from .extensions import limiter
+
+    current = limiter.current_limit
+    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    if exc.limit.error_message:  # auth routes word it for people at a login screen
+        message = exc.description
+    else:
+        message = f"Too many requests. Please try again in {retry_after} seconds."
+    response = envelope(429, message, retryAfter=retry_after)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    if isinstance(exc, RateLimitExceeded):
+        return rate_limited_response(exc)
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    if status == 422 or "messages" in data:
+        errors = _flatten_validation(data.get("messages", {}))
+        return envelope(400, _first_message(errors), errors)
+    message = HTTP_MESSAGES.get(status) or exc.description or "Error"
+    if status == 400 and exc.description and "JSON" in exc.description:
+        message = "Malformed JSON body"
+    response = envelope(status, message)
+    valid_methods = getattr(exc, "valid_methods", None)
+    if status == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return envelope(exc.status, exc.message, exc.errors)
+
+    app.register_error_handler(HTTPException, handle_http_exception)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return envelope(500, HTTP_MESSAGES[500])

@@ -1,0 +1,172 @@
+"""Scoring study groups for a student, from the same per-candidate scores.
+
+A group is as compatible as its people: its score for a student is the MEAN
+of the student's score with each member, where each member's subject set is
+taken with the group's own subject added (a Calculus group is about Calculus
+even if a member's profile forgot to list it). Means rather than minimums, so
+one unusual member doesn't hide an otherwise good group.
+
+The aggregation is vectorised: ``GroupIndex`` flattens every (group, member)
+pair once, and a query's per-member components are summed per group with
+``np.bincount`` — no Python loop over groups per request. The query's own
+membership is left out of its groups' means. A group with no scoreable member
+is scored on its subject alone (other components 0), so it stays below the
+threshold unless weights say otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .explain import explain
+from .matrix import CandidateMatrix
+from .profile import ProfileData, subject_key
+from .scoring import Match, Scores, Weights, jaccard, ranked_rows, score
+
+
+@dataclass
+class GroupData:
+    id: str
+    subject: str | None
+    member_ids: list[str] = field(default_factory=list)
+    name: str | None = None
+
+
+@dataclass
+class GroupIndex:
+    """Flattened (group, member row) pairs of groups whose members are in ``matrix``."""
+
+    groups: list[GroupData]
+    ids: list[str]
+    index: dict[str, int]
+    subject_keys: list[str | None]
+    pair_group: np.ndarray  # (pairs,) group position
+    pair_row: np.ndarray  # (pairs,) member row in the CandidateMatrix
+    pair_adds_subject: np.ndarray  # (pairs,) the group subject is not already the member's
+
+    @classmethod
+    def build(cls, groups: list[GroupData], matrix: CandidateMatrix) -> GroupIndex:
+        groups = list(groups)
+        keys = [subject_key(g.subject) if g.subject and str(g.subject).strip() else None for g in groups]
+        pg, pr, adds = [], [], []
+        for gi, g in enumerate(groups):
+            col = matrix.subject_vocab.get(keys[gi]) if keys[gi] else None
+            for row in dict.fromkeys(matrix.index[m] for m in g.member_ids if m in matrix.index):
+                pg.append(gi)
+                pr.append(row)
+                adds.append(keys[gi] is not None and (col is None or not matrix.subject_rows[col, row]))
+        ids = [g.id for g in groups]
+        return cls(
+            groups=groups,
+            ids=ids,
+            index={gid: i for i, gid in enumerate(ids)},
+            subject_keys=keys,
+            pair_group=np.array(pg, dtype=np.intp),
+            pair_row=np.array(pr, dtype=np.intp),
+            pair_adds_subject=np.array(adds, dtype=bool),
+        )
+
+
+@dataclass
+class GroupScores:
+    """Per-group mean components, aligned with ``index.ids``."""
+
+    subject: np.ndarray
+    schedule: np.ndarray
+    learning_style: np.ndarray
+    performance: np.ndarray
+    total: np.ndarray
+    members_scored: np.ndarray
+
+
+def score_groups(
+    query: ProfileData,
+    matrix: CandidateMatrix,
+    index: GroupIndex,
+    weights: Weights = Weights(),
+    scores: Scores | None = None,
+) -> GroupScores:
+    if scores is None:
+        scores = score(query, matrix, weights)
+    query_subjects = query.subject_map()
+    g_in_query = np.array([k is not None and k in query_subjects for k in index.subject_keys], dtype=bool)
+    n_groups = len(index.groups)
+
+    keep = np.ones(len(index.pair_row), dtype=bool)
+    own_row = matrix.index.get(query.id)
+    if own_row is not None:
+        keep &= index.pair_row != own_row
+    grp, row, adds = index.pair_group[keep], index.pair_row[keep], index.pair_adds_subject[keep]
+
+    shared = scores.shared_subjects[row] + (adds & g_in_query[grp])
+    pair_subject = jaccard(shared, len(query_subjects), matrix.subject_count[row] + adds)
+    counts = np.bincount(grp, minlength=n_groups)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        sums = np.bincount(grp, weights=values, minlength=n_groups)
+        return np.divide(sums, counts, out=np.zeros(n_groups), where=counts > 0)
+
+    subject = mean(pair_subject)
+    empty = counts == 0
+    has_subject = np.array([k is not None for k in index.subject_keys], dtype=bool)
+    subject[empty] = jaccard(g_in_query, len(query_subjects), has_subject)[empty]
+    schedule = mean(scores.schedule[row])
+    learning_style = mean(scores.learning_style[row])
+    performance = mean(scores.performance[row])
+    total = weights.combine(subject, schedule, learning_style, performance)
+    return GroupScores(subject, schedule, learning_style, performance, total, counts)
+
+
+def top_groups(
+    query: ProfileData,
+    matrix: CandidateMatrix,
+    index: GroupIndex,
+    weights: Weights = Weights(),
+    k: int = 10,
+    exclude_group_ids: Iterable[str] = (),
+    scores: Scores | None = None,
+) -> list[Match]:
+    """Best ``k`` groups above the threshold (exclude full groups and the student's own)."""
+    gs = score_groups(query, matrix, index, weights, scores)
+    total = gs.total.copy()
+    for gid in exclude_group_ids:
+        if gid in index.index:
+            total[index.index[gid]] = -np.inf
+    out = []
+    for gi in ranked_rows(total, weights.threshold, k):
+        parts = {
+            "subject": float(gs.subject[gi]),
+            "schedule": float(gs.schedule[gi]),
+            "learning_style": float(gs.learning_style[gi]),
+            "performance": float(gs.performance[gi]),
+        }
+        members = [matrix.profiles[r] for r in index.pair_row[index.pair_group == gi] if matrix.ids[r] != query.id]
+        summary = group_profile(index.groups[gi], members)
+        out.append(
+            Match(
+                id=index.ids[gi],
+                total=float(total[gi]),
+                explanation=explain(query, summary, parts, weights, members=True),
+                **parts,
+            )
+        )
+    return out
+
+
+def group_profile(group: GroupData, members: list[ProfileData]) -> ProfileData:
+    """A stand-in profile for explanations: the group's subject first, then the members'
+    commonest; the slots at least half the members have free (all their slots if none)."""
+    subject_counts = Counter(label for m in members for label in m.subject_map().values())
+    subjects = ([group.subject] if group.subject else []) + [s for s, _ in subject_counts.most_common()]
+    slot_counts = Counter(typed for m in members for typed in m.slot_map().values())
+    common = [pair for pair, c in slot_counts.items() if 2 * c >= len(members)] or list(slot_counts)
+    schedule: dict[str, list[str]] = {}
+    for day, slot in common:
+        schedule.setdefault(day, []).append(slot)
+    levels = [m.performance_level for m in members if m.performance_level is not None]
+    level = round(sum(levels) / len(levels)) if levels else None
+    return ProfileData(id=group.id, subjects=subjects, schedule=schedule, performance_level=level, name=group.name)

@@ -1,0 +1,48 @@
+"""Users: one table for every role. Students carry their academic record on the same row."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, IdMixin, TenantScoped, TimestampMixin
+
+ROLES = ("sysadmin", "admin", "teacher", "student")
+STAFF_ROLES = ("admin", "teacher")
+USER_STATUSES = ("active", "inactive")
+DEFAULT_GROUP_LIMIT = 5
+
+
+class User(IdMixin, TimestampMixin, TenantScoped, Base):
+    __tablename__ = "users"
+    __tenant_nullable__ = True  # the sysadmin belongs to no college
+    __table_args__ = (
+        UniqueConstraint("college_id", "email"),
+        UniqueConstraint("college_id", "roll_no"),
+        UniqueConstraint("college_id", "id"),  # target of composite foreign keys from children
+        Index("ix_users_college_role", "college_id", "role"),
+    )
+
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    # Student record (null for staff)
+    department: Mapped[str | None] = mapped_column(String(120))
+    year: Mapped[int | None] = mapped_column()
+    roll_no: Mapped[str | None] = mapped_column(String(50))
+    marks: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[float] = mapped_column(Float, default=0)
+    group_limit: Mapped[int | None] = mapped_column()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == "student"

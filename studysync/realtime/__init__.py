@@ -1,0 +1,25 @@
+"""Live events: the broker that fans them out (and, alongside it, the WebSocket stream)."""
+
+from studysync.realtime.broker import (
+    Broker,
+    Event,
+    InProcessBroker,
+    LocalRegistry,
+    RedisBroker,
+    Subscription,
+    create_broker,
+    group_channel,
+    user_channel,
+)
+
+__all__ = [
+    "Broker",
+    "Event",
+    "InProcessBroker",
+    "LocalRegistry",
+    "RedisBroker",
+    "Subscription",
+    "create_broker",
+    "group_channel",
+    "user_channel",
+]

@@ -1,0 +1,97 @@
+"""The success envelope and shared fields.
+
+Every `/api/v1` success is `{"success": true, "data": ..., "message": "..."}` (lists add
+`pagination`). `envelope(Schema)` builds the response schema once per data schema so the OpenAPI
+document shows the real shape of each route.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+from functools import lru_cache
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+MAX_PAGE_SIZE = 100
+
+
+class UTCDateTime(fields.DateTime):
+    """ISO-8601 in UTC with `Z` (never a naive time, never `+00:00`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class TrimmedString(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Email(fields.Email):
+    """Trimmed and lower-cased: emails are unique per college regardless of case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Password(fields.String):
+    """Checked against the policy (and bcrypt's 72-byte limit) at validation, so it is a 400."""
+
+    def __init__(self, *, strong: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.strong = strong
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from ..auth.passwords import password_problem
+
+        value = super()._deserialize(value, attr, data, **kwargs)
+        problem = password_problem(value, strong=self.strong)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+class EmptySchema(Schema):
+    pass
+
+
+class PaginationSchema(Schema):
+    page = fields.Integer()
+    limit = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class PageQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+@lru_cache(maxsize=None)
+def envelope(data_schema: type[Schema] | None = None, *, many: bool = False, paginated: bool = False) -> type[Schema]:
+    """The response schema `{success, data, message[, pagination]}` around `data_schema`."""
+    name = (data_schema.__name__.removesuffix("Schema") if data_schema else "Empty")
+    name += "List" if many else ""
+    attrs: dict = {
+        "success": fields.Boolean(dump_default=True),
+        "message": fields.String(),
+        "data": fields.Nested(data_schema, many=many) if data_schema else fields.Dict(),
+    }
+    if paginated:
+        attrs["pagination"] = fields.Nested(PaginationSchema)
+    return Schema.from_dict(attrs, name=f"{name}Envelope")
+
+
+def reply(data=None, message: str = "", pagination: dict | None = None) -> dict:
+    body = {"success": True, "data": {} if data is None else data, "message": message}
+    if pagination is not None:
+        body["pagination"] = pagination
+    return body

@@ -1,0 +1,125 @@
+"""Students in the PCRM naming (`student_*`), as the seed fixes it."""
+from marshmallow import Schema, fields, validate
+
+from ..models.user import USER_STATUSES
+from .common import Email, Password, TrimmedString, UTCDateTime
+
+NAME = validate.Length(min=2, max=120, error="Minimum 2 characters")
+YEAR = validate.Range(min=1, max=10)
+
+
+class StudentRecordFields(Schema):
+    """Incoming record fields, mapped onto the user row's names."""
+
+    student_name = TrimmedString(required=True, validate=NAME, attribute="name")
+    student_email = Email(required=True, attribute="email")
+    student_department = TrimmedString(validate=validate.Length(max=120), attribute="department", load_default=None)
+    student_year = fields.Integer(validate=YEAR, attribute="year", load_default=None)
+    roll_no = TrimmedString(validate=validate.Length(min=1, max=50), load_default=None)
+    marks = fields.Float(validate=validate.Range(min=0, max=100), load_default=None)
+
+
+class StudentRegisterSchema(StudentRecordFields):
+    college_id = fields.String(required=True)
+    student_password = Password(required=True, attribute="password")
+
+
+class StudentCreateSchema(StudentRecordFields):
+    student_password = Password(attribute="password", load_default=None)
+    rating = fields.Float(validate=validate.Range(min=0), load_default=0)
+    group_limit = fields.Integer(validate=validate.Range(min=1, max=50), load_default=None)
+
+
+class BulkRowSchema(StudentRecordFields):
+    student_password = Password(required=True, attribute="password")
+
+
+class BulkRequestSchema(Schema):
+    students = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=1000,
+                           error="Between 1 and 1000 students per request"))
+
+
+class StudentLoginSchema(Schema):
+    college_id = fields.String(required=True)
+    student_email = Email(required=True)
+    student_password = fields.String(required=True)
+
+
+class StudentLoginResultSchema(Schema):
+    token = fields.String()
+    role = fields.String()
+    student_id = fields.String()
+    student_email = fields.String()
+    student_name = fields.String()
+
+
+class StudentSchema(Schema):
+    student_id = fields.String(attribute="id")
+    college_id = fields.String()
+    student_name = fields.String(attribute="name")
+    student_email = fields.String(attribute="email")
+    student_department = fields.String(attribute="department", allow_none=True)
+    student_year = fields.Integer(attribute="year", allow_none=True)
+    student_status = fields.String(attribute="status")
+    roll_no = fields.String(allow_none=True)
+    marks = fields.Float(allow_none=True)
+    rating = fields.Float()
+    group_limit = fields.Integer(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class StudentBriefSchema(Schema):
+    student_id = fields.String(attribute="id")
+    student_name = fields.String(attribute="name")
+    student_email = fields.String(attribute="email")
+
+
+class StudentCreatedSchema(StudentSchema):
+    temporary_password = fields.String()
+
+
+class StudentUpdateSchema(Schema):
+    student_name = TrimmedString(validate=NAME, attribute="name")
+    student_email = Email(attribute="email")
+    student_department = TrimmedString(validate=validate.Length(max=120), attribute="department", allow_none=True)
+    student_year = fields.Integer(validate=YEAR, attribute="year", allow_none=True)
+    student_status = fields.String(validate=validate.OneOf(USER_STATUSES), attribute="status")
+    roll_no = TrimmedString(validate=validate.Length(min=1, max=50), allow_none=True)
+    marks = fields.Float(validate=validate.Range(min=0, max=100), allow_none=True)
+    rating = fields.Float(validate=validate.Range(min=0))
+    group_limit = fields.Integer(validate=validate.Range(min=1, max=50), allow_none=True)
+
+
+class StudentListQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    q = fields.String()
+    department = fields.String()
+    year = fields.Integer()
+    status = fields.String(validate=validate.OneOf(USER_STATUSES))
+    roll_no = fields.String()
+
+
+class BulkFailureSchema(Schema):
+    student_email = fields.String()
+    reason = fields.String()
+    row = fields.Integer()
+
+
+class BulkResultSchema(Schema):
+    success = fields.List(fields.Nested(StudentBriefSchema))
+    failed = fields.List(fields.Nested(BulkFailureSchema))
+
+
+class BulkJobSchema(Schema):
+    job_id = fields.String(attribute="id")
+    status = fields.String()
+    total = fields.Integer()
+    done = fields.Integer()
+    succeeded = fields.Integer()
+    failed_count = fields.Integer()
+    created_at = UTCDateTime()
+    finished_at = UTCDateTime(allow_none=True)
+    success = fields.List(fields.Nested(StudentBriefSchema))
+    failed = fields.List(fields.Nested(BulkFailureSchema))
+    status_url = fields.String()

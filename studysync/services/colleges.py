@@ -1,0 +1,135 @@
+"""Colleges (tenants): onboarding by the sysadmin, features and settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.passwords import hash_password
+from ..config import settings
+from ..db import db, new_id
+from ..errors import BadRequest, Conflict, NotFound
+from ..features import normalise_features
+from ..models import College, CollegeEmailDomain, User
+from ..models.user import DEFAULT_GROUP_LIMIT
+from ..queries import Page, paginate
+from ..tenancy import all_tenants, tenant_context
+
+SUBDOMAIN_TAKEN = "College subdomain already exists"
+
+
+@dataclass(frozen=True)
+class NewCollege:
+    college: College
+    admin: User
+    temporary_password: str
+
+
+def _college_or_404(college_id: str) -> College:
+    college = db.session.get(College, college_id)
+    if college is None:
+        raise NotFound("College not found")
+    return college
+
+
+def visible_college(actor: User, college_id: str) -> College:
+    """The sysadmin reads any college; an admin only their own (another id is a 404)."""
+    if actor.role != "sysadmin" and actor.college_id != college_id:
+        raise NotFound("College not found")
+    return _college_or_404(college_id)
+
+
+def create_college(name: str, subdomain: str, admin_name: str, admin_email: str, admin_password: str,
+                   enabled_features: list[str] | None = None) -> NewCollege:
+    features = normalise_features(enabled_features or ["core"])
+    college = College(id=new_id(), name=name, subdomain=subdomain.lower(), status="active",
+                      enabled_features=features, settings={"group_limit": DEFAULT_GROUP_LIMIT})
+    db.session.add(college)
+    with tenant_context(college.id):
+        admin = User(role="admin", name=admin_name, email=admin_email,
+                     password_hash=hash_password(admin_password, settings().bcrypt_rounds))
+        db.session.add(admin)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise Conflict(SUBDOMAIN_TAKEN)
+    return NewCollege(college=college, admin=admin, temporary_password=admin_password)
+
+
+def list_colleges(page: int, limit: int, status: str | None = None, q: str | None = None) -> Page[College]:
+    stmt = select(College).order_by(College.created_at, College.id)
+    if status:
+        stmt = stmt.where(College.status == status)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(College.name.ilike(pattern), College.subdomain.ilike(pattern)))
+    return paginate(stmt, page, limit)
+
+
+def update_college(college_id: str, changes: dict) -> College:
+    college = _college_or_404(college_id)
+    for field in ("name", "subdomain", "status"):
+        if field in changes:
+            setattr(college, field, changes[field].lower() if field == "subdomain" else changes[field])
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(SUBDOMAIN_TAKEN)
+    return college
+
+
+def update_features(college_id: str, features: list[str]) -> College:
+    college = _college_or_404(college_id)
+    college.enabled_features = normalise_features(features)
+    db.session.commit()
+    return college
+
+
+def update_settings(actor: User, college_id: str, changes: dict) -> College:
+    college = visible_college(actor, college_id)
+    merged = dict(college.settings or {})
+    if "email_domains" in changes:
+        domains = sorted({d.strip().lower().lstrip("@") for d in changes["email_domains"] if d.strip()})
+        with all_tenants():
+            taken = db.session.execute(
+                select(CollegeEmailDomain.domain).where(
+                    CollegeEmailDomain.domain.in_(domains), CollegeEmailDomain.college_id != college.id
+                )
+            ).scalars().all()
+        if taken:
+            raise Conflict(f"Email domain already used by another college: {', '.join(taken)}")
+        college.email_domains = [
+            next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
+            for name in domains
+        ]
+    for key in ("group_limit", "ratelimit_api", "password_policy"):
+        if key in changes:
+            merged[key] = changes[key]
+    college.settings = merged
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Email domain already used by another college")
+    return college
+
+
+def college_for_email(email: str) -> College | None:
+    """The college whose email domains contain this email's domain (domains are unique)."""
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    row = db.session.execute(
+        select(College).join(CollegeEmailDomain).where(CollegeEmailDomain.domain == domain)
+    ).scalar_one_or_none()
+    return row
+
+
+def require_active_college(college_id: str) -> College:
+    college = db.session.get(College, college_id)
+    if college is None:
+        raise NotFound("College not found")
+    if not college.is_active:
+        raise BadRequest("College is suspended")
+    return college

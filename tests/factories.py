@@ -1,0 +1,80 @@
+"""Factories: everything is created inside a college (a second one for isolation tests)."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from studysync.services import colleges, sessions, students, users
+from studysync.services.bootstrap import create_sysadmin
+from studysync.tenancy import tenant_context
+
+PASSWORD = "Passw0rd!x"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Actor:
+    id: str
+    email: str
+    role: str
+    college_id: str | None
+    token: str
+    name: str = ""
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class CollegeKit:
+    id: str
+    subdomain: str
+    admin: Actor
+    teacher: Actor
+    students: list[Actor] = field(default_factory=list)
+
+    @property
+    def student(self) -> Actor:
+        return self.students[0]
+
+
+class Factory:
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+
+    def _actor(self, user) -> Actor:
+        login = sessions.open_session(user, sessions.ClientInfo("pytest", "127.0.0.1"))
+        return Actor(user.id, user.email, user.role, user.college_id, login.token, user.name)
+
+    def sysadmin(self, email: str = "sysadmin@studysync.test") -> Actor:
+        with self.app.app_context():
+            user, _ = create_sysadmin(email, PASSWORD)
+            return self._actor(user)
+
+    def college(self, name: str | None = None, students_count: int = 2, features=None, domain: str | None = None) -> CollegeKit:
+        n = next(_counter)
+        sub = f"c{n}"
+        with self.app.app_context():
+            created = colleges.create_college(name or f"College {n}", sub, f"Admin {n}", f"admin@{sub}.edu",
+                                              PASSWORD, features or ["core", "chat", "study_sessions", "ai_matching", "social"])
+            college_id = created.college.id
+            with tenant_context(college_id):
+                if domain:
+                    colleges.update_settings(created.admin, college_id, {"email_domains": [domain]})
+                admin = self._actor(created.admin)
+                teacher = self._actor(users.create_staff(f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
+                kit = CollegeKit(college_id, sub, admin, teacher)
+                for i in range(students_count):
+                    kit.students.append(self.student_in(kit, f"Student {n}-{i}"))
+        return kit
+
+    def student_in(self, kit: CollegeKit, name: str | None = None, **record) -> Actor:
+        n = next(_counter)
+        name = name or f"Student {n}"
+        with self.app.app_context(), tenant_context(kit.id):
+            data = {"name": name, "email": f"s{n}@{kit.subdomain}.edu", "department": "Computer Science", "year": 2}
+            data.update(record)
+            student, _ = students.create_student(data, PASSWORD)
+            return self._actor(student)
