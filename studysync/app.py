@@ -52,10 +52,12 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     from .api import health
+    from .api import ids as url_ids
     from .api.v1 import register as register_v1
 
     register_v1(api)
     app.register_blueprint(health.bp)
+    url_ids.install(app)  # after the blueprints: it checks every route's id parameters
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
 
     from .cli import register_cli

@@ -106,7 +106,7 @@ def rate_limited_response(exc: RateLimitExceeded) -> Response:
     from .extensions import limiter
 
     current = limiter.current_limit
-    retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    retry_after = max(1, int(current.reset_at - time.time())) if current else 60
     if exc.limit.error_message:  # auth routes word it for people at a login screen
         message = exc.description
     else:

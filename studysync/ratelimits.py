@@ -61,7 +61,7 @@ def _login_message() -> str:
     from .extensions import limiter
 
     current = limiter.current_limit
-    seconds = max(1, math.ceil(current.reset_at - time.time())) if current else 900
+    seconds = max(1, int(current.reset_at - time.time())) if current else 900
     return f"Too many login attempts. Please try again in {max(1, math.ceil(seconds / 60))} minutes."
 
 

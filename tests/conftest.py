@@ -88,6 +88,40 @@ def app(migrated_database):
 
 
 @pytest.fixture
+def app_factory(migrated_database):
+    """Build apps with other settings (rate limits, bcrypt rounds) on the same emptied database."""
+    made = []
+
+    def build(**overrides):
+        application = make_app(migrated_database, **overrides)
+        if not made:
+            _empty_tables(application.extensions["studysync.db"].engine)
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        application.extensions["studysync.db"].dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis (TEST_REDIS_URL, default db 15 on localhost), flushed; skipped only outside CI."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+        connection.flushdb()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {url} is unreachable in CI: {exc}")
+        pytest.skip(f"Redis at {url} is unreachable: {exc}")
+    yield url
+    connection.flushdb()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

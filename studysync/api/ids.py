@@ -1,0 +1,67 @@
+"""Ids in URLs are checked against the caller's college before any view runs.
+
+Every URL parameter named `<something>_id` must be registered here with the model it names; the
+app refuses to start otherwise. For an authenticated caller, an id that does not exist in their
+college is a 404 before role checks or services run — so a route cannot forget tenant isolation,
+and another college's id always looks exactly like a missing one (never a 403).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import Flask, g, request
+from sqlalchemy import select
+
+from ..db import db
+from ..errors import NotFound
+
+Check = Callable[[str], bool]
+_CHECKS: dict[str, Check] = {}
+
+
+def model_check(model) -> Check:
+    def exists(value: str) -> bool:
+        return db.session.execute(select(model.id).where(model.id == value)).first() is not None
+
+    return exists
+
+
+def register_id(param: str, check_or_model) -> None:
+    _CHECKS[param] = check_or_model if callable(check_or_model) and not hasattr(check_or_model, "__table__") \
+        else model_check(check_or_model)
+
+
+def _own_college(value: str) -> bool:
+    return g.user.role == "sysadmin" or g.user.college_id == value
+
+
+def _register_core() -> None:
+    from ..models import AuthSession, BulkImportJob, User
+
+    register_id("college_id", _own_college)
+    register_id("user_id", User)
+    register_id("student_id", User)
+    register_id("session_id", lambda value: True)  # checked against the owner in services/sessions.py
+    register_id("job_id", BulkImportJob)
+    _ = AuthSession
+
+
+def check_url_ids() -> None:
+    if g.get("user") is None or not request.view_args:
+        return
+    for param, value in request.view_args.items():
+        check = _CHECKS.get(param)
+        if check is not None and not check(str(value)):
+            raise NotFound()
+
+
+def install(app: Flask) -> None:
+    """Refuse to start with an unregistered id parameter; check ids on every request."""
+    _register_core()
+    missing = sorted(
+        f"{rule.rule} ({arg})" for rule in app.url_map.iter_rules() for arg in rule.arguments
+        if arg.endswith("_id") and arg not in _CHECKS
+    )
+    if missing:
+        raise RuntimeError(f"URL ids without a tenant check in studysync/api/ids.py: {', '.join(missing)}")
+    app.before_request(check_url_ids)

@@ -1,0 +1,128 @@
+"""Every token names a server-side session: revocation bites on the very next request."""
+import jwt
+
+from tests.factories import PASSWORD
+
+
+def login(client, email, password=PASSWORD, agent="phone"):
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                    headers={"User-Agent": agent})
+    assert r.status_code == 200, r.json
+    return {"Authorization": f"Bearer {r.json['data']['token']}"}
+
+
+def test_token_claims_are_pinned_and_complete(app, client, factory):
+    kit = factory.college()
+    headers = login(client, kit.admin.email)
+    token = headers["Authorization"].split()[1]
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert {"sub", "role", "college_id", "sid", "iat", "exp"} <= set(claims)
+    assert claims["role"] == "admin" and claims["college_id"] == kit.id
+    forged = jwt.encode({**claims, "role": "sysadmin"}, "another-secret", algorithm="HS256")
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    unsigned = jwt.encode(claims, None, algorithm="none")
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {unsigned}"}).status_code == 401
+
+
+def test_logout_rejects_the_old_token_only(client, factory):
+    kit = factory.college()
+    phone, laptop = login(client, kit.admin.email, agent="phone"), login(client, kit.admin.email, agent="laptop")
+    assert client.post("/api/v1/auth/logout", headers=phone).status_code == 200
+    r = client.get("/api/v1/auth/me", headers=phone)
+    assert r.status_code == 401 and r.json["message"] == "Invalid or expired token"
+    assert client.get("/api/v1/auth/me", headers=laptop).status_code == 200
+
+
+def test_logout_all_rejects_every_token(client, factory):
+    kit = factory.college()
+    phone, laptop = login(client, kit.admin.email), login(client, kit.admin.email)
+    r = client.post("/api/v1/auth/logout-all", headers=phone)
+    assert r.status_code == 200 and r.json["data"]["revoked"] >= 2
+    for headers in (phone, laptop):
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_password_change_revokes_the_other_sessions(client, factory):
+    kit = factory.college()
+    phone, laptop = login(client, kit.teacher.email), login(client, kit.teacher.email)
+    r = client.put("/api/v1/auth/password", headers=phone,
+                   json={"old_password": PASSWORD, "new_password": "Brand-new-1234"})
+    assert r.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=phone).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=laptop).status_code == 401
+    r = client.post("/api/v1/auth/login", json={"email": kit.teacher.email, "password": PASSWORD})
+    assert r.status_code == 401
+    login(client, kit.teacher.email, "Brand-new-1234")
+
+
+def test_sessions_listed_and_revoked_one_by_one(client, factory):
+    kit = factory.college()
+    phone, laptop = login(client, kit.admin.email, agent="phone"), login(client, kit.admin.email, agent="laptop")
+    r = client.get("/api/v1/auth/sessions", headers=phone)
+    assert r.status_code == 200
+    sessions = r.json["data"]
+    agents = {s["user_agent"]: s for s in sessions}
+    assert {"phone", "laptop"} <= set(agents)
+    assert agents["phone"]["current"] is True and agents["laptop"]["current"] is False
+    r = client.delete(f"/api/v1/auth/sessions/{agents['laptop']['session_id']}", headers=phone)
+    assert r.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=laptop).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=phone).status_code == 200
+
+
+def test_someone_elses_session_is_not_found(client, factory):
+    kit = factory.college()
+    other = factory.college()
+    r = client.get("/api/v1/auth/sessions", headers=other.admin.headers)
+    their_session = r.json["data"][0]["session_id"]
+    r = client.delete(f"/api/v1/auth/sessions/{their_session}", headers=kit.admin.headers)
+    assert r.status_code == 404
+    assert client.get("/api/v1/auth/me", headers=other.admin.headers).status_code == 200
+
+
+def test_deactivation_takes_effect_on_the_next_request(client, factory):
+    kit = factory.college()
+    student = kit.student
+    assert client.get("/api/v1/auth/me", headers=student.headers).status_code == 200
+    assert client.delete(f"/api/v1/students/{student.id}", headers=kit.admin.headers).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=student.headers).status_code == 401
+    r = client.delete(f"/api/v1/users/{kit.teacher.id}", headers=kit.admin.headers)
+    assert r.status_code == 200 and r.json["data"]["status"] == "inactive"
+    assert client.get("/api/v1/auth/me", headers=kit.teacher.headers).status_code == 401
+    r = client.post("/api/v1/auth/login", json={"email": kit.teacher.email, "password": PASSWORD})
+    assert r.status_code == 403
+
+
+def test_oauth2_password_form(client, factory):
+    kit = factory.college()
+    r = client.post("/api/v1/auth/token", data={"username": kit.student.email, "password": PASSWORD})
+    assert r.status_code == 200, r.json
+    assert r.json["token_type"] == "bearer"
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json['access_token']}"})
+    assert me.status_code == 200 and me.json["data"]["user_id"] == kit.student.id
+    r = client.post("/api/v1/auth/token", data={"username": kit.student.email, "password": "wrong"})
+    assert r.status_code == 401
+
+
+def test_password_over_72_bytes_is_a_400(client, factory):
+    kit = factory.college()
+    r = client.post("/api/v1/students/register", json={
+        "college_id": kit.id, "student_name": "Long Pass", "student_email": "long@x.edu",
+        "student_password": "Aa1" + "é" * 40})
+    assert r.status_code == 400 and "72 bytes" in r.json["message"]
+    r = client.post("/api/v1/auth/login", json={"email": kit.admin.email, "password": "A" * 100})
+    assert r.status_code == 401
+
+
+def test_same_email_in_two_colleges_needs_a_college(client, factory):
+    first, second = factory.college(), factory.college()
+    for kit in (first, second):
+        r = client.post("/api/v1/users", headers=kit.admin.headers, json={
+            "name": "Shared Person", "email": "shared@teachers.org", "password": "Shared-pass1", "role": "teacher"})
+        assert r.status_code == 201
+    r = client.post("/api/v1/auth/login", json={"email": "shared@teachers.org", "password": "Shared-pass1"})
+    assert r.status_code == 400 and "college_id" in r.json["message"]
+    r = client.post("/api/v1/auth/login", json={"email": "shared@teachers.org", "password": "Shared-pass1",
+                                                "college_id": second.id})
+    assert r.status_code == 200 and r.json["data"]["college_id"] == second.id
