@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 
 def register_cli(app: Flask) -> None:
@@ -14,6 +15,7 @@ def register_cli(app: Flask) -> None:
 @click.option("--email", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", default="System Admin", show_default=True)
+@with_appcontext
 def create_sysadmin_command(email: str, password: str, name: str) -> None:
     """Create the platform's sysadmin (idempotent)."""
     from .auth.passwords import password_problem
@@ -28,6 +30,7 @@ def create_sysadmin_command(email: str, password: str, name: str) -> None:
 
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Print the logins even if the demo college exists.")
+@with_appcontext
 def seed_demo_command(force: bool) -> None:
     """A demo college with an admin, a teacher and a dozen students; prints their logins."""
     from .services.demo import seed_demo

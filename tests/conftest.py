@@ -92,10 +92,12 @@ def app_factory(migrated_database):
     """Build apps with other settings (rate limits, bcrypt rounds) on the same emptied database."""
     made = []
 
+    engine = create_engine(migrated_database)
+    _empty_tables(engine)
+    engine.dispose()
+
     def build(**overrides):
         application = make_app(migrated_database, **overrides)
-        if not made:
-            _empty_tables(application.extensions["studysync.db"].engine)
         made.append(application)
         return application
 
