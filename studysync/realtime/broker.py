@@ -352,6 +352,7 @@ class RedisBroker(Broker):
         self._synced_gen = 0  # the listener has SUBSCRIBEd (confirmed) everything as of this gen
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._backoff = self.MIN_BACKOFF  # listener thread only, like _seen
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     # -- publishing -------------------------------------------------------------------------------
@@ -403,7 +404,7 @@ class RedisBroker(Broker):
 
     def _await_sync(self) -> None:
         """Wait until the listener's SUBSCRIBEs cover the registry as it is now (bounded)."""
-        if True:
+        if threading.current_thread() is self._thread:
             return  # the listener cannot wait for itself
         with self._sync:
             target = self._wanted_gen
@@ -424,7 +425,6 @@ class RedisBroker(Broker):
 
     def _listen(self) -> None:
         """Keep one PubSub connection alive for the life of the broker; never let the thread die."""
-        self._backoff = self.MIN_BACKOFF
         while not self._stopping.is_set():
             pubsub = self._listen_client.pubsub()
             try:

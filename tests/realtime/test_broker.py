@@ -100,12 +100,16 @@ def test_iteration_yields_events_until_closed(broker):
     sub = broker.subscribe("group:1")
     for n in range(3):
         broker.publish("group:1", message(n))
-    seen = []
-    for event in sub:
-        seen.append(event)
-        if len(seen) == 3:
-            sub.close()
-    assert seen == [message(0), message(1), message(2)]
+
+    def read_all():
+        seen = []
+        for event in sub:
+            seen.append(event)
+            if len(seen) == 3:
+                sub.close()
+        return seen
+
+    assert finishes(read_all, within=WAIT) == [message(0), message(1), message(2)]
 
 
 def test_stalled_subscriber_is_dropped_and_never_blocks_publish(make_broker):
@@ -191,11 +195,12 @@ def test_concurrent_publishers_subscribers_and_channel_changes(make_broker):
     for thread in reader_threads + [churn_thread] + publisher_threads:
         thread.start()
     for thread in publisher_threads:
-        thread.join()
+        thread.join(60)
     publishing_done.set()
     for thread in reader_threads + [churn_thread]:
         thread.join(60)
 
+    assert not any(t.is_alive() for t in publisher_threads + reader_threads + [churn_thread])
     assert errors == []
     for events in received:
         assert len(events) == publishers * per_publisher
