@@ -78,3 +78,27 @@ class Factory:
             data.update(record)
             student, _ = students.create_student(data, PASSWORD)
             return self._actor(student)
+
+
+# Classrooms and groups through the API (issue 3) ------------------------------------------------
+
+
+def make_classroom(client, kit: CollegeKit, students=(), **fields) -> dict:
+    """A classroom taught by `kit.teacher` with `students` (Actors) enrolled."""
+    body = {"name": f"Class {next(_counter)}", **fields}
+    r = client.post("/api/v1/classrooms", json=body, headers=kit.teacher.headers)
+    assert r.status_code == 201, r.json
+    classroom = r.json["data"]
+    if students:
+        r = client.post(f"/api/v1/classrooms/{classroom['classroom_id']}/students",
+                        json={"student_ids": [s.id for s in students]}, headers=kit.teacher.headers)
+        assert r.status_code == 200, r.json
+        classroom = r.json["data"]
+    return classroom
+
+
+def make_group(client, creator: Actor, **fields) -> dict:
+    body = {"name": f"Group {next(_counter)}", **fields}
+    r = client.post("/api/v1/groups", json=body, headers=creator.headers)
+    assert r.status_code == 201, r.json
+    return r.json["data"]

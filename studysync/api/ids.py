@@ -43,12 +43,17 @@ def _register_core() -> None:
     register_id("student_id", User)
     register_id("session_id", lambda value: True)  # checked against the owner in services/sessions.py
     register_id("job_id", BulkImportJob)
+    from ..models import FriendRequest
+
+    register_id("request_id", FriendRequest)  # friend requests (services/friends.py)
     _ = AuthSession
 
 
 def check_url_ids() -> None:
     if g.get("user") is None or not request.view_args:
         return
+    if g.user.college_id is None:  # the sysadmin: no tenant to check against (tenant queries would raise);
+        return                     # role checks answer tenant routes, platform routes scope themselves
     for param, value in request.view_args.items():
         check = _CHECKS.get(param)
         if check is not None and not check(str(value)):

@@ -1,0 +1,88 @@
+"""Object rules: pure `can_*(actor, obj, ...)` functions and `ensure_*` helpers that raise.
+
+Nothing here queries the database. Whatever a rule needs beyond the objects themselves (is the
+actor enrolled? a member? friends with the subject?) is passed in by the service that loaded it,
+so every rule can be read, and tested, on its own.
+"""
+from __future__ import annotations
+
+from .errors import Forbidden
+from .models.user import STAFF_ROLES
+
+
+def is_staff(user) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def ensure(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise Forbidden(message)
+
+
+# Users and profiles --------------------------------------------------------------------------
+
+
+def can_see_email(viewer, subject, *, friends: bool = False) -> bool:
+    """A classmate's email is private: shown to the person themself, to staff, and to friends.
+
+    The social issue passes `friends=True` once friendships exist; until then a student never
+    sees another student's email.
+    """
+    return viewer.id == subject.id or is_staff(viewer) or friends
+
+
+# Classrooms ----------------------------------------------------------------------------------
+
+
+def can_manage_classroom(actor, classroom) -> bool:
+    """Edit, enroll and unenroll: the college's admins and the classroom's own teacher."""
+    return actor.role == "admin" or (actor.role == "teacher" and classroom.teacher_id == actor.id)
+
+
+def can_view_classroom(actor, classroom, *, enrolled: bool) -> bool:
+    return can_manage_classroom(actor, classroom) or (actor.role == "student" and enrolled)
+
+
+def ensure_manage_classroom(actor, classroom) -> None:
+    ensure(can_manage_classroom(actor, classroom), "Only an admin or the classroom's teacher can do this")
+
+
+def ensure_view_classroom(actor, classroom, *, enrolled: bool) -> None:
+    ensure(can_view_classroom(actor, classroom, enrolled=enrolled), "You are not a member of this classroom")
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+def can_manage_group(actor, group, classroom=None) -> bool:
+    """Edit, archive, manage members and requests: the leader, an admin, or a teacher who created
+    the group or teaches its classroom."""
+    if actor.role == "admin" or group.leader_id == actor.id:
+        return True
+    if actor.role == "teacher":
+        return group.created_by == actor.id or (classroom is not None and classroom.teacher_id == actor.id)
+    return False
+
+
+def can_view_group(actor, group, classroom=None, *, member: bool, enrolled: bool) -> bool:
+    """Anyone of the college sees an open-to-all group; a classroom group is seen by the
+    classroom's people (and by its members, even after they leave the classroom)."""
+    if is_staff(actor) or member or group.leader_id == actor.id:
+        return True
+    return group.classroom_id is None or enrolled
+
+
+def can_create_group(actor, classroom=None, *, enrolled: bool) -> bool:
+    if classroom is None:
+        return actor.role in ("admin", "teacher", "student")
+    return can_manage_classroom(actor, classroom) or (actor.role == "student" and enrolled)
+
+
+def ensure_manage_group(actor, group, classroom=None) -> None:
+    ensure(can_manage_group(actor, group, classroom),
+           "Only the group's leader, its teacher or an admin can do this")
+
+
+def ensure_view_group(actor, group, classroom=None, *, member: bool, enrolled: bool) -> None:
+    ensure(can_view_group(actor, group, classroom, member=member, enrolled=enrolled),
+           "Only students of this group's classroom can see it")

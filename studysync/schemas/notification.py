@@ -1,0 +1,35 @@
+"""Notifications as their owner reads them."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from .common import MAX_PAGE_SIZE, UTCDateTime, envelope
+
+
+class NotificationQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    unread = fields.Boolean(load_default=False)
+
+
+class NotificationSchema(Schema):
+    notification_id = fields.String(attribute="id")
+    type = fields.String()
+    title = fields.String()
+    message = fields.String()
+    data = fields.Dict()
+    read = fields.Boolean()
+    read_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class NotificationListEnvelope(envelope(NotificationSchema, many=True, paginated=True)):
+    unread_count = fields.Integer(metadata={"description": "the caller's unread notifications, all pages"})
+
+
+class ReadAllSchema(Schema):
+    updated = fields.Integer()
+    unread_count = fields.Integer()

@@ -1,0 +1,91 @@
+"""Notifications: created by other services inside their own transaction, read by their owner.
+
+`notify()` only adds the row to the caller's session: the notification commits (or rolls back)
+with the change that caused it. It also records a live event for after the commit in
+`session.info[AFTER_COMMIT_EVENTS]`, a list of `realtime.Event`; the realtime issue flushes that
+list to the broker after a successful commit (and drops it on rollback). Nothing is published here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from ..db import db, new_id, utcnow
+from ..errors import NotFound
+from ..models import Notification, User
+from ..queries import Page, paginate
+from ..realtime import Event, user_channel
+
+AFTER_COMMIT_EVENTS = "studysync.after_commit_events"
+NOTIFICATION_CREATED = "notification.created"
+
+JOIN_REQUEST = "join_request"
+REQUEST_APPROVED = "request_approved"
+REQUEST_REJECTED = "request_rejected"
+
+
+def event_payload(notification: Notification) -> dict:
+    """The notification as the API shows it, in plain JSON (the broker refuses datetimes)."""
+    return {
+        "notification_id": notification.id,
+        "type": notification.type,
+        "title": notification.title,
+        "message": notification.message,
+        "data": notification.data,
+        "read": notification.read_at is not None,
+        "created_at": notification.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def queue_event(event: Event) -> None:
+    """Hold `event` until the session's transaction commits (the realtime issue publishes it)."""
+    db.session.info.setdefault(AFTER_COMMIT_EVENTS, []).append(event)
+
+
+def notify(user_id: str, type: str, title: str, message: str, data: dict[str, Any] | None = None) -> Notification:
+    """Tell `user_id` something, as part of the caller's transaction (the caller commits)."""
+    notification = Notification(id=new_id(), user_id=user_id, type=type, title=title[:200], message=message,
+                                data=dict(data or {}), created_at=utcnow())
+    db.session.add(notification)
+    queue_event(Event(NOTIFICATION_CREATED, event_payload(notification), [user_channel(user_id)]))
+    return notification
+
+
+def unread_count(user: User) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[Notification]:
+    stmt = (select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return paginate(stmt, page, limit)
+
+
+def mark_read(user: User, notification_id: str) -> Notification:
+    """Someone else's notification is not found, exactly like another college's."""
+    notification = db.session.execute(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
+    ).scalar_one_or_none()
+    if notification is None:
+        raise NotFound("Notification not found")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
