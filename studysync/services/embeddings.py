@@ -1,0 +1,186 @@
+"""The embedding cache: vectors computed once per text, in batches, and the college version stamp.
+
+A profile's vector embeds its `learning_style`; a group's embeds its name, subject and
+description. Each vector is stored with the sha256 of its text, so `vectors_for` only sends texts
+that are new or changed to the model, many at a time — a recommendation request embeds nothing
+once its college is indexed (the reindex CLI or the first request after a bulk import does it).
+
+`bump_on_flush` is the one place that notices profile, group and membership changes: an
+`after_flush` listener increments `college_matching_state.version` of each college touched, in
+the same transaction, so the in-process matrices of every worker notice the change.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Callable
+
+import numpy as np
+from flask import Flask, current_app
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db import db, utcnow
+from ..matching import Embedder
+from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup
+
+BATCH_SIZE = 256
+WATCHED = (Profile, StudyGroup, GroupMember)
+
+
+def embedder() -> Embedder:
+    return current_app.extensions["studysync.embedder"]
+
+
+def text_hash(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
+def group_text(group: StudyGroup) -> str:
+    return ". ".join(p for p in (group.name, group.subject, group.description) if p and str(p).strip())
+
+
+# The version stamp ---------------------------------------------------------------------------
+
+
+def college_version(college_id: str) -> int:
+    row = db.session.execute(
+        select(CollegeMatchingState.version).where(CollegeMatchingState.college_id == college_id)
+    ).scalar_one_or_none()
+    return int(row or 0)
+
+
+def _bump(session: Session, college_ids: Iterable[str]) -> None:
+    connection = session.connection()
+    dialect = connection.dialect.name
+    table = CollegeMatchingState.__table__
+    for college_id in sorted(set(college_ids)):
+        if dialect == "mysql":
+            stmt = mysql_insert(table).values(college_id=college_id, version=1)
+            stmt = stmt.on_duplicate_key_update(version=table.c.version + 1)
+        else:
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = insert(table).values(college_id=college_id, version=1)
+            stmt = stmt.on_conflict_do_update(index_elements=[table.c.college_id],
+                                              set_={"version": table.c.version + 1})
+        connection.execute(stmt)
+
+
+# Columns whose change cannot alter a match: a chat message touching `last_message_at` must not
+# throw away the college's matrices.
+IGNORED = {"updated_at", "last_message_at", "embedding_stale"}
+
+
+def _matters(obj) -> bool:
+    state = inspect(obj)
+    return any(attr.key not in IGNORED and attr.history.has_changes() for attr in state.attrs)
+
+
+def bump_on_flush(session: Session, _context) -> None:
+    touched = {obj.college_id for obj in (*session.new, *session.deleted) if isinstance(obj, WATCHED)}
+    touched |= {obj.college_id for obj in session.dirty if isinstance(obj, WATCHED) and _matters(obj)}
+    touched.discard(None)
+    if touched:
+        _bump(session, touched)
+
+
+def install(app: Flask) -> None:
+    factory: sessionmaker = app.extensions["studysync.db"].session_factory
+    if not event.contains(factory, "after_flush", bump_on_flush):
+        event.listen(factory, "after_flush", bump_on_flush)
+
+
+# Vectors -------------------------------------------------------------------------------------
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder | None = None,
+                progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Vectors of `texts` (owner id → text) from the cache, embedding new or changed texts in batches.
+
+    New rows are committed here (a cache write, safe to repeat); a concurrent writer of the same
+    row wins and this call keeps its in-memory vectors.
+    """
+    model = model or embedder()
+    if not texts:
+        return {}
+    ids = list(texts)
+    cached: dict[str, Embedding] = {}
+    for chunk in _chunks(ids, 500):
+        for row in db.session.execute(select(Embedding).where(
+                Embedding.owner_type == owner_type, Embedding.model == model.name,
+                Embedding.owner_id.in_(chunk))).scalars():
+            cached[row.owner_id] = row
+    out: dict[str, np.ndarray] = {}
+    stale: list[str] = []
+    for owner_id in ids:
+        row = cached.get(owner_id)
+        if row is not None and row.text_hash == text_hash(texts[owner_id]):
+            out[owner_id] = from_bytes(row.vector)
+        else:
+            stale.append(owner_id)
+    for chunk in _chunks(stale, BATCH_SIZE):
+        matrix = model.embed([texts[i] or "" for i in chunk])
+        for owner_id, vector in zip(chunk, matrix):
+            out[owner_id] = vector
+        _store(owner_type, model.name, {i: (texts[i], out[i]) for i in chunk}, cached)
+        if progress is not None:
+            progress(len(chunk))
+    return out
+
+
+def _store(owner_type: str, model_name: str, rows: dict[str, tuple[str | None, np.ndarray]],
+           cached: dict[str, Embedding]) -> None:
+    now = utcnow()
+    for owner_id, (text, vector) in rows.items():
+        row = cached.get(owner_id)
+        if row is None:
+            db.session.add(Embedding(owner_type=owner_type, owner_id=owner_id, model=model_name,
+                                     text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
+        else:
+            row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
+    if owner_type == "profile":
+        _clear_stale(rows)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+
+
+def _clear_stale(rows: dict[str, tuple[str | None, np.ndarray]]) -> None:
+    """Clear `embedding_stale` only where the profile's text is still the one embedded."""
+    for user_id, (text, _vector) in rows.items():
+        db.session.execute(
+            update(Profile).where(Profile.user_id == user_id, Profile.embedding_stale.is_(True),
+                                  _same_text(text))
+            .values(embedding_stale=False).execution_options(synchronize_session=False)
+        )
+
+
+def _same_text(text: str | None):
+    return Profile.learning_style.is_(None) if text is None else Profile.learning_style == text
+
+
+def profile_vectors(profiles: Iterable[Profile], model: Embedder | None = None) -> dict[str, np.ndarray]:
+    """user id → learning-style vector."""
+    return vectors_for("profile", {p.user_id: p.learning_style for p in profiles}, model)
+
+
+def group_vectors(groups: Iterable[StudyGroup], model: Embedder | None = None) -> dict[str, np.ndarray]:
+    return vectors_for("group", {g.id: group_text(g) for g in groups}, model)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,86 @@
+"""Search within the college: meaning (embeddings) blended with the letters people type.
+
+"calc" finds "Calculus II Crew" by keyword prefix; "visual learner" finds students whose learning
+style reads like one by cosine. The candidates' vectors come from the college index
+(services/recommendations.py); the query is embedded once per (model, text) and kept in a small
+per-app LRU, so a repeated search embeds nothing.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from flask import current_app
+
+
+from ..db import db
+from ..errors import BadRequest
+from ..matching import search as run_search
+from ..models import User
+from . import embeddings
+from .recommendations import college_index, group_view
+
+TYPES = ("groups", "people")
+QUERY_CACHE_SIZE = 512
+MAX_QUERY_LENGTH = 200
+
+
+class QueryVectors:
+    """A tiny thread-safe LRU of query embeddings, keyed by (model, normalised query)."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, model, query: str) -> np.ndarray:
+        key = (model.name, " ".join(query.split()).casefold())
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        vector = model.embed_one(key[1])
+        with self._lock:
+            self._items[key] = vector
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return vector
+
+
+def _query_vectors() -> QueryVectors:
+    return current_app.extensions.setdefault("studysync.query_vectors", QueryVectors())
+
+
+def search(user: User, q: str, kind: str = "groups", limit: int = 20) -> list[dict[str, Any]]:
+    q = (q or "").strip()
+    if not q:
+        raise BadRequest("q is required", errors={"q": ["Missing data for required field."]})
+    if kind not in TYPES:
+        raise BadRequest(f"type must be one of: {', '.join(TYPES)}")
+    q = q[:MAX_QUERY_LENGTH]
+    index = college_index(user.college_id)
+    vector = _query_vectors().vector(embeddings.embedder(), q)
+    if kind == "people":
+        hits = run_search(index.people_search, q, vector, limit=limit + 1)
+        return [{**_person(index.people[h.id]), "score": round(h.score, 4)} for h in hits if h.id != user.id][:limit]
+    visible = _visible_group_ids(user, index)
+    hits = run_search(index.group_search, q, vector, limit=len(index.group_search.ids))
+    return [{**group_view(index.groups[h.id]), "score": round(h.score, 4)} for h in hits if h.id in visible][:limit]
+
+
+def _person(person: dict[str, Any]) -> dict[str, Any]:
+    return {k: person[k] for k in ("user_id", "name", "major", "year", "subjects", "learning_style")}
+
+
+def _visible_group_ids(user: User, index) -> set[str]:
+    """Students see groups outside classrooms and those of their own classrooms; staff see all."""
+    if user.role != "student":
+        return set(index.groups)
+    from .classrooms import classroom_ids_of
+
+    classrooms = set(db.session.execute(classroom_ids_of(user.id)).scalars())
+    return {gid for gid, g in index.groups.items() if g.classroom_id is None or g.classroom_id in classrooms}
+
+
