@@ -12,6 +12,8 @@ from .config import Settings, load_config
 from .db import Database
 from .errors import register_error_handlers
 from .extensions import api, cors, limiter
+from .realtime.broker import create_broker
+from .services import events
 
 MAX_BODY_BYTES = 1024 * 1024
 FORM_ENDPOINTS = {"auth.token"}
@@ -43,6 +45,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     database = Database(settings.database_url)
     database_module.init_app(app, database)
     tenancy.install(database.session_factory)
+    app.extensions["studysync.broker"] = create_broker(settings.redis_url)
+    events.install(app)  # live events leave after their transaction commits
+    _install_matching(app, settings)
 
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
@@ -54,9 +59,13 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from .api import health
     from .api import ids as url_ids
     from .api.v1 import register as register_v1
+    from .api.mobile import bp as mobile_bp
+    from .realtime import stream
 
     register_v1(api)
     app.register_blueprint(health.bp)
+    app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
+    stream.register(app)  # the WebSocket /api/v1/stream
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
 
@@ -67,6 +76,18 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     ensure_sysadmin(app)
     return app
+
+
+def _install_matching(app: Flask, settings: Settings) -> None:
+    """One embedder per app; the default model loads in the background so health checks answer."""
+    from .matching import create_embedder
+    from .services import embeddings
+
+    embedder = create_embedder(settings.embedding_model)
+    app.extensions["studysync.embedder"] = embedder
+    embeddings.install(app)  # profile/group changes bump the college's matching version
+    if settings.app_env != "testing" and hasattr(embedder, "start_loading"):
+        embedder.start_loading()
 
 
 def _origins(value: str) -> str | list[str]:

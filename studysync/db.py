@@ -70,6 +70,17 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+def alembic_compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    """Alembic's `compare_type` hook (migrations/env.py and tests/test_migrations.py share it).
+
+    UTCDateTime is a DATETIME everywhere (DATETIME(6) on MySQL/MariaDB, TIMESTAMP WITHOUT TIME ZONE on
+    PostgreSQL): not a difference. Anything else falls back to alembic's own comparison.
+    """
+    if isinstance(metadata_type, UTCDateTime):
+        return inspected_type.__class__.__name__.upper() not in ("DATETIME", "TIMESTAMP")
+    return None
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}

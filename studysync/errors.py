@@ -121,6 +121,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
         return rate_limited_response(exc)
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
+    if status == 400 and isinstance(getattr(exc, "exc", None), ValueError):  # webargs could not decode the body
+        return envelope(400, "Malformed JSON body")
     if status == 422 or "messages" in data:
         errors = _flatten_validation(data.get("messages", {}))
         return envelope(400, _first_message(errors), errors)

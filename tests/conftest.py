@@ -12,7 +12,8 @@ import os
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, exc, pool, text
+from sqlalchemy.engine import make_url
 
 from studysync.app import create_app
 from studysync.db import Base
@@ -35,7 +36,21 @@ def database_url(tmp_path_factory) -> str:
     url = os.environ.get(URL_VARIABLES[BACKEND])
     if not url:
         pytest.exit(f"TEST_DATABASE={BACKEND} needs {URL_VARIABLES[BACKEND]}", returncode=2)
+    _require_reachable(url)
     return url
+
+
+def _require_reachable(url: str) -> None:
+    """One clear line when the server is down, instead of the same traceback under every test."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except exc.DBAPIError as error:
+        shown = make_url(url).render_as_string(hide_password=True)
+        pytest.exit(f"Cannot reach the {BACKEND} test database {shown}: {error.orig}", returncode=3)
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str) -> Config:
@@ -47,10 +62,17 @@ def alembic_config(url: str) -> Config:
 
 
 def _drop_everything(url: str) -> None:
-    engine = create_engine(url)
+    """Every table in the database, not only today's models: a run on a branch with another schema
+    (a renamed or removed table) must not leave something behind that breaks `upgrade head`."""
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        if engine.dialect.name == "mysql":
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
+        if engine.dialect.name == "mysql":
+            connection.execute(text("SET FOREIGN_KEY_CHECKS=1"))
     engine.dispose()
 
 

@@ -61,10 +61,12 @@ class Embedder:
         """Embed ``texts`` into an (n, dim) float32 array of unit (or zero) rows."""
         texts = list(texts)
         keep = [i for i, t in enumerate(texts) if t is not None and str(t).strip()]
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if keep:
             encoded = np.asarray(self._encode([str(texts[i]) for i in keep]), dtype=np.float32)
+            out = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
             out[keep] = _normalise_rows(encoded)
+        else:
+            out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with self._count_lock:
             self.calls += 1
             self.texts_embedded += len(keep)
@@ -120,6 +122,8 @@ class _ModelSlot:
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
             from sentence_transformers import SentenceTransformer
 
+            _quiet_progress_bars()
+
             self.model = SentenceTransformer(self.path, device="cpu")
             self.state = "loaded"
         except BaseException as exc:  # surfaced to every caller of get()
@@ -127,6 +131,16 @@ class _ModelSlot:
             self.state = "error"
         finally:
             self._done.set()
+
+
+def _quiet_progress_bars() -> None:
+    """transformers draws a "Loading weights" bar on stderr; a server's log is no terminal."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:  # an optional nicety; never a reason to fail loading
+        pass
 
 
 _SLOTS: dict[str, _ModelSlot] = {}

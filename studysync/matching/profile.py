@@ -51,10 +51,12 @@ def slot_key(slot: str) -> str:
 
 
 def readable_slot(day: str, slot: str) -> str:
-    """("Monday", "Evening (5-9 PM)") → "Monday evening"."""
+    """("Monday", "Evening (5-9 PM)") → "Monday evening"; ("mon", "evening") too."""
     label = " ".join(str(slot).split())
     period = label.split("(", 1)[0].strip() or label
-    return f"{' '.join(str(day).split())} {period.casefold()}"
+    key = day_key(day)
+    day_name = DAYS[_DAY_RANK[key]] if key in _DAY_RANK else " ".join(str(day).split())
+    return f"{day_name} {period.casefold()}"
 
 
 def slot_order(pair: tuple[str, str]) -> tuple:

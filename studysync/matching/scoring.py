@@ -144,7 +144,9 @@ def score(
     shared_slots = popcount(matrix.slot_bits & q.slot_bits).sum(axis=1, dtype=np.int32)
     schedule = schedule_overlap(shared_slots, q.slot_size, matrix.slot_count)
 
-    learning_style = style_similarity(matrix.vectors @ q.vector)
+    # einsum, not `@`: BLAS would split this small product over threads, and on a
+    # busy server (other workers, the model) waiting for them costs 10-30x.
+    learning_style = style_similarity(np.einsum("ij,j->i", matrix.vectors, q.vector))
     performance = performance_closeness(matrix.levels, q.level)
 
     total = weights.combine(subject, schedule, learning_style, performance)
@@ -211,7 +213,7 @@ def pairwise_matrix(
     The diagonal is each student's score with themself; group formation ignores it.
     """
     if matrix is None:
-        matrix = CandidateMatrix.build(profiles, _vector_dim(profiles))
+        matrix = CandidateMatrix.build(profiles, vector_dim(profiles))
     subjects = matrix.subject_rows.astype(np.float32)
     shared_subjects = np.rint(subjects.T @ subjects)
     subject = jaccard(shared_subjects, matrix.subject_count[:, None], matrix.subject_count[None, :])
@@ -223,7 +225,7 @@ def pairwise_matrix(
     return weights.combine(subject, schedule, learning_style, performance)
 
 
-def _vector_dim(profiles: list[ProfileData]) -> int:
+def vector_dim(profiles: list[ProfileData]) -> int:
     for p in profiles:
         if p.vector is not None:
             return int(np.asarray(p.vector).reshape(-1).shape[0])

@@ -3,5 +3,11 @@ from .auth_session import AuthSession
 from .bulk_job import BulkImportJob, BulkImportRow
 from .college import College, CollegeEmailDomain
 from .user import User
+from .profile import Profile  # noqa: F401
+from .classroom import Classroom, ClassroomEnrollment  # noqa: F401
+from .group import GroupMember, StudyGroup  # noqa: F401
+from .notification import Notification  # noqa: F401
+from .social import DirectConversation, DirectMessage, DirectReadMarker, FriendRequest, Friendship  # noqa: F401
 
 __all__ = ["AuthSession", "BulkImportJob", "BulkImportRow", "College", "CollegeEmailDomain", "User"]
+from .embedding import CollegeMatchingState, Embedding  # noqa: F401

@@ -112,6 +112,9 @@ class BulkResultSchema(Schema):
 
 
 class BulkJobSchema(Schema):
+    """A bulk import: a small batch answers with only `success`/`failed` (the seed's shape); a large
+    one with the job (`job_id`, `status`, `total`, `done`, `status_url`), then its progress."""
+
     job_id = fields.String(attribute="id")
     status = fields.String()
     total = fields.Integer()
@@ -122,4 +125,5 @@ class BulkJobSchema(Schema):
     finished_at = UTCDateTime(allow_none=True)
     success = fields.List(fields.Nested(StudentBriefSchema))
     failed = fields.List(fields.Nested(BulkFailureSchema))
+    error = fields.String(allow_none=True)
     status_url = fields.String()

@@ -52,6 +52,9 @@ def fake_sentence_transformers(monkeypatch):
                 raise OSError("no such model")
             made.append(path)
 
+        def get_embedding_dimension(self):
+            return 384
+
         def encode(self, texts, **kwargs):
             return np.ones((len(texts), 384), dtype=np.float32)
 

@@ -1,6 +1,7 @@
 """Students: public registration and login, records managed by staff, bulk imports."""
 from __future__ import annotations
 
+from flask import current_app, url_for
 from flask_smorest import Blueprint
 
 from ...auth import current_session, current_user, require_role
@@ -8,10 +9,11 @@ from ...ratelimits import auth_rate_limited
 from ...schemas.auth import PasswordChangeSchema
 from ...schemas.common import envelope, reply
 from ...schemas.student import (
-    StudentBriefSchema, StudentCreatedSchema, StudentCreateSchema, StudentListQuerySchema,
-    StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema, StudentUpdateSchema,
+    BulkJobSchema, BulkRequestSchema, StudentBriefSchema, StudentCreatedSchema, StudentCreateSchema,
+    StudentListQuerySchema, StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema,
+    StudentUpdateSchema,
 )
-from ...services import sessions, students
+from ...services import bulk_import, sessions, students
 from .common import client_info
 
 blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")
@@ -75,6 +77,32 @@ def create_student(body):
     student, temporary = students.create_student(body, password)
     student.temporary_password = temporary  # shown once, never stored
     return reply(student, "Student created successfully")
+
+
+@blp.route("/bulk", methods=["POST"])
+@require_role("admin")
+@blp.arguments(BulkRequestSchema)
+@blp.response(200, envelope(BulkJobSchema), description="A small batch, processed at once: `success` and `failed`")
+@blp.alt_response(202, schema=envelope(BulkJobSchema), description="A large batch, queued: the job to poll")
+def bulk_register(body):
+    job = bulk_import.submit(current_user(), body["students"], current_app._get_current_object())
+    if job.status == "queued":
+        data = {"id": job.id, "status": job.status, "total": job.total, "done": job.done,
+                "status_url": url_for("students.bulk_status", job_id=job.id)}
+        return reply(data, f"Import of {job.total} students queued"), 202
+    data = bulk_import.results(job)
+    return reply(data, bulk_import.summary(data))
+
+
+@blp.route("/bulk/<job_id>", methods=["GET"])
+@require_role("admin")
+@blp.response(200, envelope(BulkJobSchema))
+def bulk_status(job_id):
+    job = bulk_import.get_job(job_id)
+    data = bulk_import.job_progress(job)
+    if data["status"] == "finished":
+        return reply(data, bulk_import.summary(data))
+    return reply(data, f"{data['done']} of {data['total']} rows processed")
 
 
 @blp.route("/<student_id>", methods=["GET"])

@@ -1,0 +1,46 @@
+"""Direct messages (feature `chat`): threads with a classmate, paged by message cursor, and the
+caller's conversations. Reading a thread marks it read up to the newest message returned."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ...auth import current_user, require_role
+from ...features import require_feature
+from ...schemas.common import PageQuerySchema, envelope, reply
+from ...schemas.social import (
+    ConversationSchema, DirectMessageCreateSchema, DirectMessageSchema, ThreadQuerySchema, cursor_envelope,
+)
+from ...services import direct_messages
+
+blp = Blueprint("dm", __name__, url_prefix="/api/v1", description="Direct messages (feature chat)")
+
+COLLEGE_USERS = ("admin", "teacher", "student")
+
+
+@blp.route("/dm/<user_id>/messages", methods=["GET"])
+@require_role(*COLLEGE_USERS)
+@require_feature("chat")
+@blp.arguments(ThreadQuerySchema, location="query")
+@blp.response(200, cursor_envelope(DirectMessageSchema))
+def get_thread(query, user_id):
+    page = direct_messages.thread(current_user(), user_id, query.get("before"), query.get("after"), query["limit"])
+    return {**reply(page.messages, "Messages retrieved"), "cursor": page.cursor}
+
+
+@blp.route("/dm/<user_id>/messages", methods=["POST"])
+@require_role(*COLLEGE_USERS)
+@require_feature("chat")
+@blp.arguments(DirectMessageCreateSchema)
+@blp.response(201, envelope(DirectMessageSchema))
+def send_message(body, user_id):
+    return reply(direct_messages.send_dm(current_user(), user_id, body["content"]), "Message sent")
+
+
+@blp.route("/conversations", methods=["GET"])
+@require_role(*COLLEGE_USERS)
+@require_feature("chat")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, envelope(ConversationSchema, many=True, paginated=True))
+def list_conversations(query):
+    page = direct_messages.conversations(current_user(), query["page"], query["limit"])
+    return reply(page.items, "Conversations retrieved", page.pagination)

@@ -1,0 +1,249 @@
+"""Direct messages between two users of one college, and the caller's conversations.
+
+Ordering and paging: a thread is ordered by (created_at, id). Sending locks the pair's
+conversation row and stamps the message strictly after the conversation's previous one, so within
+a conversation messages commit in the order of their timestamps. A cursor (`before`/`after` a
+message id) compares against that message's (created_at, id), so paging backwards while new
+messages arrive never skips or repeats one, and `after=<newest seen>` fetches exactly the new ones.
+
+Read markers: reading a thread (`thread()`, i.e. GET .../messages) marks it read up to the newest
+message returned, never backwards; sending marks the sender's own thread read up to their message.
+Unread counts count the other person's messages after the reader's marker.
+
+Each message notifies the receiver (`direct_message`) and goes live as `dm.created` to both users'
+channels, after the commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..db import db, new_id, utcnow
+from ..errors import BadRequest
+from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
+from ..models.social import ordered_pair
+from ..queries import Page, paginate
+from ..realtime import user_channel
+from . import notifications
+from .events import publish_after_commit
+from .friends import brief, classmate_or_404
+
+MAX_CONTENT = 4000
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+DM_CREATED = "dm.created"
+DM_READ = "dm.read"
+DIRECT_MESSAGE = "direct_message"
+PREVIEW_CHARS = 140
+TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class ThreadPage:
+    """Messages oldest → newest. `has_more`: older ones exist (a `before`/latest page) or newer
+    ones beyond this page (an `after` page)."""
+
+    messages: list[dict[str, Any]]
+    has_more: bool
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        return {"oldest": self.messages[0]["message_id"] if self.messages else None,
+                "newest": self.messages[-1]["message_id"] if self.messages else None,
+                "has_more": self.has_more}
+
+
+def message_view(message: DirectMessage, sender_name: str) -> dict[str, Any]:
+    return {"message_id": message.id, "conversation_id": message.conversation_id,
+            "sender_id": message.sender_id, "sender_name": sender_name, "receiver_id": message.receiver_id,
+            "content": message.content, "created_at": message.created_at}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# Conversations and markers ---------------------------------------------------------------------
+
+
+def _conversation_stmt(a: str, b: str):
+    low, high = ordered_pair(a, b)
+    return select(DirectConversation).where(DirectConversation.user_low_id == low,
+                                            DirectConversation.user_high_id == high)
+
+
+def _locked_conversation(a: str, b: str) -> DirectConversation:
+    """The pair's conversation, created on first use, locked until the caller commits."""
+    stmt = _conversation_stmt(a, b).with_for_update().execution_options(populate_existing=True)
+    conversation = db.session.execute(stmt).scalar_one_or_none()
+    if conversation is not None:
+        return conversation
+    low, high = ordered_pair(a, b)
+    conversation = DirectConversation(id=new_id(), user_low_id=low, user_high_id=high, created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(conversation)
+    except IntegrityError:  # both wrote their first message at once: use the one that committed
+        conversation = db.session.execute(stmt).scalar_one()
+    return conversation
+
+
+def _marker_stmt(conversation_id: str, user_id: str):
+    return (select(DirectReadMarker)
+            .where(DirectReadMarker.conversation_id == conversation_id, DirectReadMarker.user_id == user_id)
+            .with_for_update().execution_options(populate_existing=True))
+
+
+def _advance_marker(conversation_id: str, user_id: str, message: DirectMessage) -> bool:
+    """Move the user's read marker forward to `message` (never back); True if it moved."""
+    stmt = _marker_stmt(conversation_id, user_id)
+    marker = db.session.execute(stmt).scalar_one_or_none()
+    if marker is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(DirectReadMarker(conversation_id=conversation_id, user_id=user_id,
+                                                last_read_at=message.created_at, last_read_message_id=message.id))
+            return True
+        except IntegrityError:  # the same user reading on two devices at once
+            marker = db.session.execute(stmt).scalar_one()
+    if (marker.last_read_at, marker.last_read_message_id) >= (message.created_at, message.id):
+        return False
+    marker.last_read_at, marker.last_read_message_id = message.created_at, message.id
+    return True
+
+
+def _after(moment: datetime, message_id: str):
+    return or_(DirectMessage.created_at > moment,
+               and_(DirectMessage.created_at == moment, DirectMessage.id > message_id))
+
+
+def _before(moment: datetime, message_id: str):
+    return or_(DirectMessage.created_at < moment,
+               and_(DirectMessage.created_at == moment, DirectMessage.id < message_id))
+
+
+# Sending and reading ---------------------------------------------------------------------------
+
+
+def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
+    """Send `content` (1..4000 characters once trimmed) to an active user of the actor's college."""
+    text = (content or "").strip()
+    if not 1 <= len(text) <= MAX_CONTENT:
+        message = f"Message must be 1 to {MAX_CONTENT} characters"
+        raise BadRequest(message, errors={"content": [message]})
+    receiver = classmate_or_404(actor, receiver_id, self_message="You cannot send a message to yourself")
+    conversation = _locked_conversation(actor.id, receiver.id)
+    now = utcnow()
+    if conversation.last_message_at is not None and now <= conversation.last_message_at:
+        now = conversation.last_message_at + TICK  # strictly after the previous one, whatever the clocks
+    message = DirectMessage(id=new_id(), conversation_id=conversation.id, sender_id=actor.id,
+                            receiver_id=receiver.id, content=text, created_at=now)
+    db.session.add(message)
+    conversation.last_message_at, conversation.last_message_id = now, message.id
+    _advance_marker(conversation.id, actor.id, message)
+    view = message_view(message, actor.name)
+    preview = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+    notifications.notify(receiver.id, DIRECT_MESSAGE, f"New message from {actor.name}", preview,
+                         {"senderId": actor.id, "senderName": actor.name, "messageId": message.id})
+    publish_after_commit([user_channel(actor.id), user_channel(receiver.id)], DM_CREATED,
+                         {**view, "created_at": _iso(now)})
+    db.session.commit()
+    return view
+
+
+def thread(actor: User, other_id: str, before: str | None = None, after: str | None = None,
+           limit: int = DEFAULT_LIMIT) -> ThreadPage:
+    """A page of the actor's messages with `other_id`, oldest → newest.
+
+    No cursor: the newest `limit`. `before`: the `limit` messages just older than that one.
+    `after`: the `limit` messages just newer than that one (with `before` too: between the two).
+    """
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    other = classmate_or_404(actor, other_id, self_message="You have no conversation with yourself", active=False)
+    conversation = db.session.execute(_conversation_stmt(actor.id, other.id)).scalar_one_or_none()
+    if conversation is None:
+        for name, value in (("after", after), ("before", before)):
+            if value:
+                _cursor(None, name, value)  # 400: no message can be in a thread that does not exist
+        return ThreadPage([], False)
+    stmt = select(DirectMessage).where(DirectMessage.conversation_id == conversation.id)
+    for name, value, condition in (("after", after, _after), ("before", before, _before)):
+        if value:
+            stmt = stmt.where(condition(*_cursor(conversation, name, value)))
+    if after:
+        rows = db.session.execute(
+            stmt.order_by(DirectMessage.created_at, DirectMessage.id).limit(limit + 1)).scalars().all()
+        has_more, rows = len(rows) > limit, list(rows[:limit])
+    else:
+        rows = db.session.execute(
+            stmt.order_by(DirectMessage.created_at.desc(), DirectMessage.id.desc()).limit(limit + 1)
+        ).scalars().all()
+        has_more, rows = len(rows) > limit, list(reversed(rows[:limit]))
+    names = {actor.id: actor.name, other.id: other.name}
+    page = ThreadPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
+    if rows and _advance_marker(conversation.id, actor.id, rows[-1]):
+        publish_after_commit(user_channel(actor.id), DM_READ, {
+            "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": rows[-1].id})
+        db.session.commit()
+    return page
+
+
+def _cursor(conversation: DirectConversation | None, name: str, message_id: str) -> tuple[datetime, str]:
+    row = None
+    if conversation is not None:
+        row = db.session.execute(
+            select(DirectMessage.created_at, DirectMessage.id)
+            .where(DirectMessage.id == message_id, DirectMessage.conversation_id == conversation.id)
+        ).first()
+    if row is None:
+        raise BadRequest(f"{name}: no such message in this conversation",
+                         errors={name: ["No such message in this conversation"]})
+    return row[0], row[1]
+
+
+def conversations(actor: User, page: int = 1, limit: int = 20) -> Page[dict[str, Any]]:
+    """The actor's threads, newest activity first, each with the other user, last message and
+    unread count — five queries for any page size."""
+    conv = DirectConversation
+    stmt = (select(conv)
+            .where(or_(conv.user_low_id == actor.id, conv.user_high_id == actor.id),
+                   conv.last_message_at.is_not(None))
+            .order_by(conv.last_message_at.desc(), conv.id.desc()))
+    result = paginate(stmt, page, limit)
+    items: list[DirectConversation] = list(result.items)
+    if not items:
+        return Page(items=[], page=page, limit=limit, total=result.total)
+    ids = [c.id for c in items]
+    last = {m.id: m for m in db.session.execute(
+        select(DirectMessage).where(DirectMessage.id.in_([c.last_message_id for c in items]))).scalars()}
+    users = {u.id: u for u in db.session.execute(
+        select(User).where(User.id.in_({c.other(actor.id) for c in items} | {actor.id}))).scalars()}
+    unread = _unread_counts(actor.id, ids)
+    views = []
+    for c in items:
+        other = users[c.other(actor.id)]
+        message = last.get(c.last_message_id)
+        views.append({
+            "conversation_id": c.id, "user": brief(other),
+            "last_message": message_view(message, users[message.sender_id].name) if message else None,
+            "last_message_at": c.last_message_at, "unread_count": unread.get(c.id, 0),
+        })
+    return Page(items=views, page=page, limit=limit, total=result.total)
+
+
+def _unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:
+    message, marker = DirectMessage, DirectReadMarker
+    rows = db.session.execute(
+        select(message.conversation_id, func.count())
+        .select_from(message)
+        .outerjoin(marker, and_(marker.conversation_id == message.conversation_id, marker.user_id == user_id))
+        .where(message.conversation_id.in_(conversation_ids), message.sender_id != user_id,
+               or_(marker.last_read_at.is_(None), _after(marker.last_read_at, marker.last_read_message_id)))
+        .group_by(message.conversation_id)
+    ).all()
+    return {conversation_id: count for conversation_id, count in rows}
+

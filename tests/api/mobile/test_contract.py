@@ -1,0 +1,241 @@
+"""The React Native app's contract (shared/contracts/studysync-mobile.md), replayed with its exact bodies."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+JANE = {
+    "name": "Jane Doe",
+    "email": "jane@state.edu",
+    "password": "secret123",
+    "major": "Computer Science",
+    "year": "Junior",
+    "subjects": ["Mathematics", "Computer Science"],
+    "learning_style": "I learn best with visual aids and practice problems",
+    "preferred_group_size": 3,
+    "availability": {
+        "Monday": ["Morning (8-12 PM)", "Evening (5-9 PM)"],
+        "Tuesday": [], "Wednesday": ["Afternoon (12-5 PM)"], "Thursday": [],
+        "Friday": [], "Saturday": [], "Sunday": ["Night (9-12 AM)"],
+    },
+    "study_preferences": ["Exam Preparation", "Homework Help"],
+}
+ALEX = {**JANE, "name": "Alex Kim", "email": "alex@state.edu", "major": "Physics", "year": "Senior",
+        "subjects": ["Mathematics", "Physics"]}
+GROUP = {"title": "Math 220 Study Group", "subject": "Mathematics", "description": "",
+         "schedule": "Flexible", "location": "TBD", "maxMembers": 6}
+
+
+@pytest.fixture
+def state(factory):
+    kit = factory.college(domain="state.edu", students_count=0)
+    factory.college(domain="other.edu", students_count=0)  # a second college, for isolation
+    return kit
+
+
+def register(client, body=JANE):
+    r = client.post("/api/auth/register", json=body)
+    assert r.status_code == 201, r.json
+    assert r.json["success"] is True and isinstance(r.json["token"], str) and r.json["token"]
+    return {"Authorization": f"Bearer {r.json['token']}"}
+
+
+def error_shape(r, status):
+    assert r.status_code == status, r.json
+    assert r.json["success"] is False and isinstance(r.json["error"], str) and r.json["error"]
+    assert r.json["message"] == r.json["error"]
+
+
+def test_register_then_conflict_then_login(client, state):
+    register(client)
+    error_shape(client.post("/api/auth/register", json=JANE), 409)
+    r = client.post("/api/auth/login", json={"email": "jane@state.edu", "password": "secret123"})
+    assert r.status_code == 200 and r.json["success"] is True and isinstance(r.json["token"], str)
+    user = r.json["user"]
+    assert isinstance(user["id"], str) and user["name"] == "Jane Doe" and user["email"] == "jane@state.edu"
+    assert user["major"] == "Computer Science" and user["year"] == "Junior"
+    assert user["subjects"] == ["Mathematics", "Computer Science"]
+    error_shape(client.post("/api/auth/login", json={"email": "jane@state.edu", "password": "wrong-one"}), 401)
+
+
+def test_register_rules(client, state):
+    error_shape(client.post("/api/auth/register", json={**JANE, "email": "x@nowhere.edu"}), 400)
+    error_shape(client.post("/api/auth/register", json={**JANE, "password": "12345"}), 400)
+    assert client.post("/api/auth/register", json={**JANE, "password": "123456"}).status_code == 201
+
+
+def test_profile_and_me(client, state):
+    headers = register(client)
+    for path in ("/api/auth/profile", "/api/auth/me"):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200 and r.json["success"] is True
+        user = r.json["user"]
+        assert isinstance(user["id"], str) and user["email"] == "jane@state.edu"
+        assert isinstance(user["university"], str) and user["university"]
+        assert user["major"] == "Computer Science" and user["year"] == "Junior"
+        assert user["subjects"] == ["Mathematics", "Computer Science"]
+        assert user["learning_style"] == JANE["learning_style"]
+        assert user["schedule"]["Monday"] == ["Morning (8-12 PM)", "Evening (5-9 PM)"]
+        assert isinstance(user["performance_level"], int)
+        assert user["group_preferences"]["groupSize"] == 3
+        assert user["group_preferences"]["studyGoals"] == ["Exam Preparation", "Homework Help"]
+        assert set(user["studyPreferences"]) == {"learningStyle", "sessionDuration"}
+    error_shape(client.get("/api/auth/profile"), 401)
+
+
+def test_create_group_and_mine(client, state):
+    headers = register(client)
+    r = client.post("/api/groups/create", json={**GROUP, "maxMembers": -3}, headers=headers)
+    assert r.status_code == 201 and r.json["success"] is True and isinstance(r.json["group_id"], str)
+    group_id = r.json["group_id"]
+    r = client.get("/api/groups/mine", headers=headers)
+    assert r.status_code == 200
+    (group,) = r.json["groups"]
+    assert group["id"] == group_id and group["maxMembers"] == 6  # -3 (or junk) becomes the app's default 6
+    assert group["title"] == "Math 220 Study Group" and group["subject"] == "Mathematics"
+    assert group["description"] == "" and group["schedule"] == "Flexible" and group["location"] == "TBD"
+    assert group["currentMembers"] == 1 and group["leaderName"] == "Jane Doe"
+    assert group["role"] == "leader" and group["status"] == "active"
+    assert ISO_Z.match(group["createdAt"]) and ISO_Z.match(group["joinedAt"])
+    error_shape(client.post("/api/groups/create", json={**GROUP, "title": ""}, headers=headers), 400)
+
+
+def test_story_register_find_request_approve(client, state):
+    jane = register(client)
+    r = client.post("/api/auth/register", json=ALEX)
+    assert r.status_code == 201
+    alex = {"Authorization": f"Bearer {r.json['token']}"}
+    group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
+
+    # Alex finds it by recommendation and by search
+    r = client.post("/api/recommend", json={}, headers=alex)
+    assert r.status_code == 200 and r.json["success"] is True
+    recs = r.json["recommendations"]
+    assert recs
+    for rec in recs:
+        assert isinstance(rec["title"], str) and isinstance(rec["suggested"], bool)
+        assert rec["matchPercentage"] is None or (isinstance(rec["matchPercentage"], int) and rec["matchPercentage"] > 0)
+        for key in ("memberInfo", "schedule", "focus", "location", "action", "explanation"):
+            assert isinstance(rec[key], str)
+        assert set(rec["compatibility"]) == {"subject", "schedule", "learningStyle", "performance"}
+    (found,) = [rec for rec in recs if rec["id"] == group_id]
+    assert found["suggested"] is False and found["memberInfo"] == "1/6 members"
+    assert found["title"] == "Math 220 Study Group" and found["action"] == "Request to Join"
+    r = client.post("/api/search", json={"query": "Math 220"}, headers=alex)
+    assert r.status_code == 200
+    hit = next(h for h in r.json["results"] if h["id"] == group_id)
+    assert hit["title"] == "Math 220 Study Group" and hit["focus"] == "Mathematics"
+    assert hit["matchPercentage"] is None or (isinstance(hit["matchPercentage"], int) and hit["matchPercentage"] > 0)
+    for key in ("memberInfo", "schedule", "location", "explanation"):
+        assert isinstance(hit[key], str)
+
+    # request-join: a JSON content type with no body
+    r = client.post(f"/api/groups/{group_id}/request-join", headers={**alex, "Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json["success"] is True and isinstance(r.json["message"], str)
+    error_shape(client.post(f"/api/groups/{group_id}/join", headers=alex), 409)
+    mine = client.get("/api/groups/mine", headers=alex).json["groups"]
+    assert [(g["id"], g["status"]) for g in mine] == [(group_id, "pending")]
+
+    # the leader sees the join_request and approves it (no body, no content type)
+    r = client.get("/api/notifications", headers=jane)
+    assert r.status_code == 200 and r.json["success"] is True
+    note = next(n for n in r.json["notifications"] if n["type"] == "join_request")
+    assert isinstance(note["id"], str) and isinstance(note["title"], str) and isinstance(note["message"], str)
+    assert note["read"] is False and ISO_Z.match(note["createdAt"]) and isinstance(note["data"], dict)
+    alex_id = client.get("/api/auth/me", headers=alex).json["user"]["id"]
+    assert note["data"]["groupId"] == group_id and note["data"]["requesterId"] == alex_id
+    r = client.post(f"/api/groups/{note['data']['groupId']}/requests/{note['data']['requesterId']}/approve",
+                    headers=jane)
+    assert r.status_code == 200 and r.json["success"] is True and isinstance(r.json["message"], str)
+    r = client.post(f"/api/notifications/{note['id']}/read", headers=jane)
+    assert r.status_code == 200 and r.json["success"] is True
+    assert next(n for n in client.get("/api/notifications", headers=jane).json["notifications"]
+                if n["id"] == note["id"])["read"] is True
+
+    # Alex is now an active member and sees the approval
+    mine = client.get("/api/groups/mine", headers=alex).json["groups"]
+    assert [(g["id"], g["status"], g["role"], g["currentMembers"]) for g in mine] == [(group_id, "active", "member", 2)]
+    notes = client.get("/api/notifications", headers=alex).json["notifications"]
+    assert any(n["type"] == "request_approved" and n["data"]["groupId"] == group_id for n in notes)
+    error_shape(client.post(f"/api/groups/{group_id}/requests/{alex_id}/reject", headers=jane), 404)
+
+
+def test_reject_join_request(client, state):
+    jane = register(client)
+    alex = {"Authorization": f"Bearer {client.post('/api/auth/register', json=ALEX).json['token']}"}
+    group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
+    client.post(f"/api/groups/{group_id}/request-join", headers={**alex, "Content-Type": "application/json"})
+    alex_id = client.get("/api/auth/me", headers=alex).json["user"]["id"]
+    r = client.post(f"/api/groups/{group_id}/requests/{alex_id}/reject", headers=jane)
+    assert r.status_code == 200 and r.json["success"] is True and isinstance(r.json["message"], str)
+    assert client.get("/api/groups/mine", headers=alex).json["groups"] == []
+
+
+def test_people_search_and_user_profile(client, state):
+    jane = register(client)
+    alex = {"Authorization": f"Bearer {client.post('/api/auth/register', json=ALEX).json['token']}"}
+    r = client.post("/api/search/people", json={"query": "Alex"}, headers=jane)
+    assert r.status_code == 200
+    hit = next(h for h in r.json["results"] if h["name"] == "Alex Kim")
+    assert isinstance(hit["id"], str) and hit["major"] == "Physics" and hit["year"] == "Senior"
+    assert hit["subjects"] == ["Mathematics", "Physics"]
+    assert hit["matchPercentage"] is None or (isinstance(hit["matchPercentage"], int) and hit["matchPercentage"] > 0)
+    r = client.get(f"/api/users/{hit['id']}", headers=jane)
+    assert r.status_code == 200
+    user = r.json["user"]
+    assert user["id"] == hit["id"] and user["name"] == "Alex Kim" and user["major"] == "Physics"
+    assert user["subjects"] == ["Mathematics", "Physics"] and user["learning_style"] == ALEX["learning_style"]
+    assert isinstance(user["schedule"], dict) and user["schedule"]["Monday"]
+    _ = alex
+
+
+def test_friends_and_direct_messages(client, state):
+    jane = register(client)
+    alex = {"Authorization": f"Bearer {client.post('/api/auth/register', json=ALEX).json['token']}"}
+    jane_id = client.get("/api/auth/profile", headers=jane).json["user"]["id"]
+    alex_id = client.get("/api/auth/profile", headers=alex).json["user"]["id"]
+
+    r = client.post("/api/friends/request", json={"userId": alex_id}, headers=jane)
+    assert r.status_code == 200 and r.json["success"] is True and isinstance(r.json["message"], str)
+    note = next(n for n in client.get("/api/notifications", headers=alex).json["notifications"]
+                if n["type"] == "friend_request")
+    assert isinstance(note["data"]["requestId"], str) and note["data"]["senderId"] == jane_id
+    r = client.post(f"/api/friends/request/{note['data']['requestId']}/accept", headers=alex)
+    assert r.status_code == 200 and r.json["success"] is True
+    error_shape(client.post(f"/api/friends/request/{note['data']['requestId']}/reject", headers=alex), 409)
+    (friend,) = client.get("/api/friends", headers=jane).json["friends"]
+    assert friend["id"] == alex_id and friend["name"] == "Alex Kim" and friend["major"] == "Physics"
+    assert friend["year"] == "Senior"
+
+    for text in ("Hey, want to study Thursday?", "sure"):
+        sender, receiver = (jane, alex_id) if text != "sure" else (alex, jane_id)
+        r = client.post("/api/messages/send", json={"receiverId": receiver, "content": text}, headers=sender)
+        assert r.status_code == 200 and r.json["success"] is True
+    r = client.get(f"/api/messages/{alex_id}", headers=jane)
+    assert r.status_code == 200
+    messages = r.json["messages"]
+    assert [(m["senderId"], m["content"]) for m in messages] == [(jane_id, "Hey, want to study Thursday?"),
+                                                                 (alex_id, "sure")]
+    assert messages[1]["senderName"] == "Alex Kim" and all(ISO_Z.match(m["createdAt"]) for m in messages)
+    assert all(isinstance(m["id"], str) for m in messages)
+    dm = next(n for n in client.get("/api/notifications", headers=alex).json["notifications"]
+              if n["type"] == "direct_message")
+    assert dm["data"]["senderId"] == jane_id and dm["data"]["senderName"] == "Jane Doe"
+    error_shape(client.post("/api/messages/send", json={"receiverId": alex_id, "content": "  "}, headers=jane), 400)
+
+
+def test_errors_are_json_without_token(client, state):
+    for method, path in (("post", "/api/recommend"), ("get", "/api/groups/mine"), ("get", "/api/notifications"),
+                         ("post", "/api/notifications/x/read"), ("get", "/api/friends")):
+        error_shape(getattr(client, method)(path, json={} if method == "post" else None), 401)
+
+
+def test_other_college_ids_are_not_found(client, state, factory):
+    jane = register(client)
+    group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
+    r = client.post("/api/auth/register", json={**ALEX, "email": "alex@other.edu"})
+    other = {"Authorization": f"Bearer {r.json['token']}"}
+    error_shape(client.post(f"/api/groups/{group_id}/request-join", headers=other), 404)

@@ -1,0 +1,284 @@
+"""The live stream end to end: a real server, real WebSocket clients, events only after commits.
+
+The app runs under werkzeug's threaded server in this process (one thread per socket, like gunicorn's
+gthread workers); the cross-process test starts two app processes that share only the database and
+Redis.
+"""
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import simple_websocket
+from simple_websocket import ConnectionClosed
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from studysync.db import db, new_id
+from studysync.models import GroupMember, StudyGroup
+from studysync.realtime import group_channel, stream as stream_module, user_channel
+from studysync.services.events import pending_events, publish_after_commit
+from studysync.tenancy import tenant_context
+from tests.conftest import TEST_SECRET
+from tests.support.processes import app_process
+
+WAIT = 5.0
+
+
+class Client(simple_websocket.Client):
+    """simple-websocket's client, minus one quirk: frames that arrive in the same packet as the
+    handshake response sit unread until more data comes. A server that answers at once (`ready`,
+    or a refusal followed by closing) would otherwise look silent."""
+
+    def handshake(self):
+        super().handshake()
+        self._handle_events()  # may record a close (code and reason) that came with the handshake
+        self.connected = True  # the reader thread then sees the end of the stream and stops
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+
+
+def ws_url(base, token=None):
+    url = base.replace("http://", "ws://") + "/api/v1/stream"
+    return f"{url}?token={token}" if token else url
+
+
+def frame(ws, timeout=WAIT):
+    raw = ws.receive(timeout=timeout)
+    assert raw is not None, "no frame arrived"
+    return json.loads(raw)
+
+
+def connect(base, actor):
+    ws = Client.connect(ws_url(base, actor.token))
+    assert frame(ws) == {"type": "ready", "data": {"user_id": actor.id}}
+    return ws
+
+
+def events_until(ws, predicate, timeout=WAIT):
+    """Frames up to and including the first that matches ``predicate``."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        raw = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if raw is None:
+            break
+        seen.append(json.loads(raw))
+        if predicate(seen[-1]):
+            return seen
+    pytest.fail(f"expected frame never arrived; got {seen}")
+
+
+def is_dm(content):
+    return lambda e: e["type"] == "dm.created" and e["data"]["content"] == content
+
+
+def http(method, url, actor=None, body=None):
+    headers = {"Content-Type": "application/json"}
+    if actor is not None:
+        headers["Authorization"] = f"Bearer {actor.token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def send_dm(base, sender, receiver, content):
+    status, body = http("POST", f"{base}/api/v1/dm/{receiver.id}/messages", sender, {"content": content})
+    assert status == 201, body
+    return body["data"]
+
+
+def refused(ws):
+    """The error frame and close code of a refused socket."""
+    message = frame(ws)
+    with pytest.raises(ConnectionClosed):
+        while True:
+            ws.receive(timeout=WAIT)
+    return message, ws.close_reason
+
+
+def test_a_direct_message_reaches_both_people_and_nobody_else(live_url, factory):
+    kit, other = factory.college(students_count=3), factory.college()
+    alice, bob, carol = kit.students
+    sockets = {name: connect(live_url, actor) for name, actor in
+               (("alice", alice), ("bob", bob), ("carol", carol), ("outsider", other.student))}
+    try:
+        sent = send_dm(live_url, alice, bob, "see you at the library")
+
+        bob_saw = events_until(sockets["bob"], is_dm("see you at the library"))
+        assert bob_saw[-1] == {"type": "dm.created", "data": sent}
+        alice_saw = events_until(sockets["alice"], is_dm("see you at the library"))
+        assert alice_saw[-1]["data"]["message_id"] == sent["message_id"]
+        (note,) = [e for e in bob_saw if e["type"] == "notification.created"]
+        assert note["data"]["type"] == "direct_message" and note["data"]["data"]["senderId"] == alice.id
+        assert not any(e["type"] == "notification.created" for e in alice_saw)
+
+        # Later messages to carol and the outsider arrive after the first would have: whatever they
+        # received before them is everything they were sent, and alice's message is not among it.
+        send_dm(live_url, bob, carol, "marker for carol")
+        carol_saw = events_until(sockets["carol"], is_dm("marker for carol"))
+        assert all(e["data"].get("content") != "see you at the library" for e in carol_saw)
+        send_dm(live_url, other.students[1], other.student, "marker for outsider")
+        outsider_saw = events_until(sockets["outsider"], is_dm("marker for outsider"))
+        assert all(e["data"].get("content") != "see you at the library" for e in outsider_saw)
+    finally:
+        for ws in sockets.values():
+            ws.close()
+
+
+def test_token_in_the_first_frame(live_url, factory):
+    kit = factory.college()
+    alice, bob = kit.students
+    ws = Client.connect(ws_url(live_url))
+    try:
+        ws.send(json.dumps({"token": bob.token}))
+        assert frame(ws) == {"type": "ready", "data": {"user_id": bob.id}}
+        send_dm(live_url, alice, bob, "first frame works")
+        events_until(ws, is_dm("first frame works"))
+    finally:
+        ws.close()
+
+
+def test_revoked_invalid_and_missing_tokens_are_refused(live_url, factory):
+    kit = factory.college()
+    alice = kit.student
+    status, _ = http("POST", f"{live_url}/api/v1/auth/logout", alice)
+    assert status == 200
+
+    for ws in (Client.connect(ws_url(live_url, alice.token)), Client.connect(ws_url(live_url, "not-a-jwt"))):
+        message, code = refused(ws)
+        assert message == {"type": "error", "message": "Invalid or expired token"}
+        assert code == 4401
+
+    ws = Client.connect(ws_url(live_url))
+    ws.send(json.dumps({"token": alice.token}))
+    assert refused(ws)[1] == 4401
+    ws = Client.connect(ws_url(live_url))
+    ws.send("hello")
+    assert refused(ws)[1] == 4401
+
+
+def test_a_session_revoked_while_connected_is_closed(live_url, factory, monkeypatch):
+    monkeypatch.setattr(stream_module, "REVALIDATE_SECONDS", 0.2)
+    kit = factory.college()
+    alice = kit.student
+    ws = connect(live_url, alice)
+    assert http("POST", f"{live_url}/api/v1/auth/logout", alice)[0] == 200
+    message, code = refused(ws)
+    assert message["type"] == "error" and code == 4401
+
+
+def test_group_members_receive_their_groups_events_and_follow_membership_changes(app, live_url, factory):
+    kit = factory.college()
+    alice, bob = kit.students
+    with app.app_context(), tenant_context(kit.id):
+        groups = [StudyGroup(id=new_id(), name=f"G{i}", leader_id=alice.id, created_by=alice.id) for i in range(2)]
+        db.session.add_all(groups)
+        db.session.flush()
+        db.session.add(GroupMember(group_id=groups[0].id, user_id=alice.id, role="leader", status="active"))
+        db.session.commit()
+        first, second = (g.id for g in groups)
+    broker = app.extensions["studysync.broker"]
+    ws_alice, ws_bob = connect(live_url, alice), connect(live_url, bob)
+    try:
+        broker.publish(group_channel(first), {"type": "message.created", "data": {"n": 1}})
+        assert frame(ws_alice) == {"type": "message.created", "data": {"n": 1}}
+
+        # joining a group while connected: the membership event adds its channel
+        broker.publish(user_channel(alice.id), {"type": "membership.changed",
+                                                "data": {"group_id": second, "status": "active"}})
+        assert frame(ws_alice)["type"] == "membership.changed"
+        broker.publish(group_channel(second), {"type": "message.created", "data": {"n": 2}})
+        assert frame(ws_alice) == {"type": "message.created", "data": {"n": 2}}
+        broker.publish(user_channel(alice.id), {"type": "membership.changed",
+                                                "data": {"group_id": second, "status": "left"}})
+        assert frame(ws_alice)["type"] == "membership.changed"
+        broker.publish(group_channel(second), {"type": "message.created", "data": {"n": 3}})
+        broker.publish(user_channel(alice.id), {"type": "test.marker", "data": {}})
+        assert frame(ws_alice)["type"] == "test.marker"
+
+        broker.publish(user_channel(bob.id), {"type": "test.marker", "data": {}})
+        assert frame(ws_bob)["type"] == "test.marker"  # bob is in no group: nothing before the marker
+    finally:
+        ws_alice.close()
+        ws_bob.close()
+
+
+def test_a_client_ping_is_answered_and_a_closed_socket_ends_its_subscription(app, live_url, factory):
+    kit = factory.college()
+    alice = kit.student
+    broker = app.extensions["studysync.broker"]
+    ws = connect(live_url, alice)
+    ws.send(json.dumps({"type": "ping"}))
+    assert frame(ws) == {"type": "pong"}
+    assert user_channel(alice.id) in broker._registry.channels()
+    ws.sock.shutdown(socket.SHUT_RDWR)  # the client vanishes without a closing handshake
+    deadline = time.monotonic() + WAIT
+    while user_channel(alice.id) in broker._registry.channels() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert user_channel(alice.id) not in broker._registry.channels()
+
+
+def test_events_are_published_only_after_commit(app, factory):
+    kit = factory.college()
+    broker = app.extensions["studysync.broker"]
+    sub = broker.subscribe("user:events-test")
+    try:
+        with app.app_context(), tenant_context(kit.id):
+            publish_after_commit("user:events-test", "kept", {"n": 1})
+            db.session.execute(text("SELECT 1"))  # inside a transaction now
+            assert sub.get(timeout=0.1) is None  # not before the commit
+            db.session.commit()
+            assert sub.get(timeout=WAIT) == {"type": "kept", "data": {"n": 1}}
+
+            publish_after_commit("user:events-test", "rolled back", {})
+            db.session.rollback()
+            assert pending_events() == []
+
+            publish_after_commit("user:events-test", "outer", {})
+            try:
+                with db.session.begin_nested():
+                    publish_after_commit("user:events-test", "inside a failed savepoint", {})
+                    raise RuntimeError("savepoint fails")
+            except RuntimeError:
+                pass
+            with db.session.begin_nested():
+                publish_after_commit("user:events-test", "inside a released savepoint", {})
+            assert [e.type for e in pending_events()] == ["outer", "inside a released savepoint"]
+            db.session.commit()
+            assert [sub.get(timeout=WAIT)["type"] for _ in range(2)] == ["outer", "inside a released savepoint"]
+            assert sub.get(timeout=0.1) is None
+
+            with pytest.raises(TypeError):
+                publish_after_commit("user:events-test", "bad", {"when": object()})
+    finally:
+        sub.close()
+
+
+def test_two_app_processes_share_events_through_redis(migrated_database, redis_url, factory):
+    kit = factory.college()
+    alice, bob = kit.students
+    env = {"DATABASE_URL": migrated_database, "JWT_SECRET_KEY": TEST_SECRET, "BCRYPT_ROUNDS": "4",
+           "REDIS_URL": redis_url, "EMBEDDING_MODEL": "hashing", "SYSADMIN_EMAIL": "", "SYSADMIN_PASSWORD": ""}
+    with app_process(env) as first, app_process(env) as second:
+        ws = connect(second, bob)
+        try:
+            sent = send_dm(first, alice, bob, "across processes")
+            assert events_until(ws, is_dm("across processes"))[-1] == {"type": "dm.created", "data": sent}
+        finally:
+            ws.close()
