@@ -10,6 +10,7 @@ share no free slot are counted too, since the search avoids them first.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ def main() -> None:
     t_pair = time.perf_counter() - t
 
     rows = []
-    for label, improve in (("ours (greedy + swaps)", True), ("plain greedy (no swaps)", False)):
+    for label, improve in (("ours (greedy + swaps + kicks)", True), ("plain greedy (no swaps)", False)):
         t = time.perf_counter()
         f = form_groups(matrix.ids, compat, matrix.slot_bits, args.size, seed=0, improve=improve)
         rows.append((label, f.min_score, float(np.mean(f.scores)), sum(f.common_slot), time.perf_counter() - t))
@@ -54,7 +55,7 @@ def main() -> None:
     n_groups = len(rand[0][0])
 
     print(f"{args.students} students into {n_groups} groups of {args.size}; vectors: {embedder.name}; "
-          f"pairwise matrix {t_pair * 1e3:.1f} ms")
+          f"pairwise matrix {t_pair * 1e3:.1f} ms; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"  {'partition':<32} {'weakest group':>13} {'mean group':>10} {'common slot':>11} {'time':>9}")
     for label, lo, mean, common, secs in rows:
         print(f"  {label:<32} {lo:>13.3f} {mean:>10.3f} {common:>8}/{n_groups} {secs * 1e3:>7.1f}ms")
