@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -13,6 +14,8 @@ from studysync import models  # noqa: F401  (complete metadata)
 
 config = context.config
 target_metadata = Base.metadata
+if config.cmd_opts is not None and config.config_file_name:  # the `alembic` command: log its progress
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 compare_type = alembic_compare_type  # shared with tests/test_migrations.py
 
 
