@@ -18,6 +18,7 @@ Two implementations share one interface:
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import os
 import re
@@ -32,7 +33,7 @@ MINILM_DIM = 384
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class Embedder:
+class Embedder(abc.ABC):
     """Base class: blank handling, normalisation and call counting.
 
     Subclasses implement ``_encode`` for non-blank texts only; blank texts
@@ -75,8 +76,9 @@ class Embedder:
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
-    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Raw (unnormalised) vectors for non-blank texts; each implementation supplies its model."""
 
 
 def _normalise_rows(m: np.ndarray) -> np.ndarray:
