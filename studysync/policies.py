@@ -86,3 +86,30 @@ def ensure_manage_group(actor, group, classroom=None) -> None:
 def ensure_view_group(actor, group, classroom=None, *, member: bool, enrolled: bool) -> None:
     ensure(can_view_group(actor, group, classroom, member=member, enrolled=enrolled),
            "Only students of this group's classroom can see it")
+
+
+# Group chat ----------------------------------------------------------------------------------
+
+
+def can_moderate_chat(actor, group, classroom=None) -> bool:
+    """A teacher of the group or an admin: reads the chat and deletes anyone's message, member or not."""
+    return is_staff(actor) and can_manage_group(actor, group, classroom)
+
+
+def can_use_chat(actor, group, classroom=None, *, member: bool) -> bool:
+    """Active members read and post; so do the group's moderators. A member who leaves or is removed
+    loses access at once (the service passes `member` from a fresh read)."""
+    return member or can_moderate_chat(actor, group, classroom)
+
+
+def can_announce(actor, group, classroom=None) -> bool:
+    """Announcements come from the leader or the group's teacher (or an admin)."""
+    return group.leader_id == actor.id or can_moderate_chat(actor, group, classroom)
+
+
+def can_delete_message(actor, message, group, classroom=None) -> bool:
+    return message.sender_id == actor.id or group.leader_id == actor.id or can_moderate_chat(actor, group, classroom)
+
+
+def ensure_use_chat(actor, group, classroom=None, *, member: bool) -> None:
+    ensure(can_use_chat(actor, group, classroom, member=member), "You are not a member of this group")

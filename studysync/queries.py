@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from .db import db
 from .errors import NotFound
@@ -41,3 +41,55 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True) -> Pa
     result = db.session.execute(stmt.limit(limit).offset((page - 1) * limit))
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, page=page, limit=limit, total=total)
+
+
+# Cursor pages (message threads) ----------------------------------------------------------------
+#
+# A thread is ordered by (created_at, id), and writers of one thread stamp strictly increasing
+# times under a lock on the thread's row, so a cursor naming a message compares against that
+# message's (created_at, id): paging backwards while new messages arrive never skips or repeats one,
+# and `after=<newest seen>` fetches exactly what is new.
+
+
+@dataclass
+class CursorPage(Generic[T]):
+    """Items oldest → newest. `has_more`: older ones exist (a `before`/latest page) or newer ones
+    beyond this page (an `after` page). `key` names the id field of each item."""
+
+    items: list[T]
+    has_more: bool
+    key: str = "message_id"
+
+    @property
+    def cursor(self) -> dict:
+        return {"oldest": self.items[0][self.key] if self.items else None,
+                "newest": self.items[-1][self.key] if self.items else None,
+                "has_more": self.has_more}
+
+
+def after_row(created_col, id_col, moment, row_id):
+    """Rows strictly after (moment, row_id) in (created_at, id) order."""
+    return or_(created_col > moment, and_(created_col == moment, id_col > row_id))
+
+
+def before_row(created_col, id_col, moment, row_id):
+    """Rows strictly before (moment, row_id) in (created_at, id) order."""
+    return or_(created_col < moment, and_(created_col == moment, id_col < row_id))
+
+
+def cursor_rows(stmt: Select, created_col, id_col, *, before=None, after=None, limit: int) -> tuple[list, bool]:
+    """One page of `stmt`'s rows, oldest → newest, and whether more lie beyond it.
+
+    `before`/`after` are (created_at, id) pairs already resolved from the client's message ids.
+    No cursor: the newest `limit`. `before`: the `limit` rows just older. `after`: the `limit` rows
+    just newer (with `before` too: between the two).
+    """
+    if after is not None:
+        stmt = stmt.where(after_row(created_col, id_col, *after))
+    if before is not None:
+        stmt = stmt.where(before_row(created_col, id_col, *before))
+    if after is not None:
+        rows = db.session.execute(stmt.order_by(created_col, id_col).limit(limit + 1)).scalars().all()
+        return list(rows[:limit]), len(rows) > limit
+    rows = db.session.execute(stmt.order_by(created_col.desc(), id_col.desc()).limit(limit + 1)).scalars().all()
+    return list(reversed(rows[:limit])), len(rows) > limit

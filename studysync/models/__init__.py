@@ -11,3 +11,5 @@ from .social import DirectConversation, DirectMessage, DirectReadMarker, FriendR
 
 __all__ = ["AuthSession", "BulkImportJob", "BulkImportRow", "College", "CollegeEmailDomain", "User"]
 from .embedding import CollegeMatchingState, Embedding  # noqa: F401
+from .chat import GroupMessage, GroupReadMarker, MessageReaction  # noqa: F401
+from .study_session import CalendarFeed, SessionAttendee, StudySession  # noqa: F401

@@ -95,3 +95,33 @@ def reply(data=None, message: str = "", pagination: dict | None = None) -> dict:
     if pagination is not None:
         body["pagination"] = pagination
     return body
+
+
+class CursorQuerySchema(Schema):
+    """`?before=<message_id>&after=<message_id>&limit=50` for routes paged by message cursor."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    before = fields.String(validate=validate.Length(min=1, max=36))
+    after = fields.String(validate=validate.Length(min=1, max=36))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class CursorSchema(Schema):
+    oldest = fields.String(allow_none=True)
+    newest = fields.String(allow_none=True)
+    has_more = fields.Boolean()
+
+
+@lru_cache(maxsize=None)
+def cursor_envelope(data_schema: type[Schema]) -> type[Schema]:
+    """`{success, data: [...], message, cursor}` for routes paged by message cursor, where
+    `cursor` is `{"oldest": <message_id>, "newest": <message_id>, "has_more": bool}`."""
+    name = data_schema.__name__.removesuffix("Schema")
+    return Schema.from_dict({
+        "success": fields.Boolean(dump_default=True),
+        "message": fields.String(),
+        "data": fields.Nested(data_schema, many=True),
+        "cursor": fields.Nested(CursorSchema),
+    }, name=f"{name}CursorEnvelope")

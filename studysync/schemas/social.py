@@ -1,16 +1,13 @@
 """Friends, friend requests, direct messages and conversations (shape only).
 
-Thread routes page by cursor, not by page number: their envelope carries
-`"cursor": {"oldest": <message_id>, "newest": <message_id>, "has_more": bool}` instead of
-`pagination` (see `cursor_envelope`).
+Thread routes page by message cursor, not by page number (`common.CursorQuerySchema`,
+`common.cursor_envelope`).
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from marshmallow import Schema, fields, validate
 
-from marshmallow import EXCLUDE, Schema, fields, validate
-
-from .common import MAX_PAGE_SIZE, PageQuerySchema, TrimmedString, UTCDateTime
+from .common import PageQuerySchema, TrimmedString, UTCDateTime
 
 MAX_DM_CHARS = 4000
 DIRECTIONS = ("incoming", "outgoing")
@@ -64,15 +61,6 @@ class DirectMessageCreateSchema(Schema):
         min=1, max=MAX_DM_CHARS, error=f"Message must be 1 to {MAX_DM_CHARS} characters"))
 
 
-class ThreadQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    before = fields.String(validate=validate.Length(min=1, max=36))
-    after = fields.String(validate=validate.Length(min=1, max=36))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-
-
 class DirectMessageSchema(Schema):
     message_id = fields.String()
     conversation_id = fields.String()
@@ -89,21 +77,3 @@ class ConversationSchema(Schema):
     last_message = fields.Nested(DirectMessageSchema, allow_none=True)
     last_message_at = UTCDateTime(allow_none=True)
     unread_count = fields.Integer()
-
-
-class CursorSchema(Schema):
-    oldest = fields.String(allow_none=True)
-    newest = fields.String(allow_none=True)
-    has_more = fields.Boolean()
-
-
-@lru_cache(maxsize=None)
-def cursor_envelope(data_schema: type[Schema]) -> type[Schema]:
-    """`{success, data: [...], message, cursor}` for routes paged by message cursors."""
-    name = data_schema.__name__.removesuffix("Schema")
-    return Schema.from_dict({
-        "success": fields.Boolean(dump_default=True),
-        "message": fields.String(),
-        "data": fields.Nested(data_schema, many=True),
-        "cursor": fields.Nested(CursorSchema),
-    }, name=f"{name}CursorEnvelope")

@@ -15,7 +15,6 @@ channels, after the commit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from ..db import db, new_id, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
 from ..models.social import ordered_pair
-from ..queries import Page, paginate
+from ..queries import CursorPage, Page, after_row, cursor_rows, paginate
 from ..realtime import user_channel
 from . import notifications
 from .events import publish_after_commit
@@ -40,21 +39,6 @@ DM_READ = "dm.read"
 DIRECT_MESSAGE = "direct_message"
 PREVIEW_CHARS = 140
 TICK = timedelta(microseconds=1)
-
-
-@dataclass
-class ThreadPage:
-    """Messages oldest → newest. `has_more`: older ones exist (a `before`/latest page) or newer
-    ones beyond this page (an `after` page)."""
-
-    messages: list[dict[str, Any]]
-    has_more: bool
-
-    @property
-    def cursor(self) -> dict[str, Any]:
-        return {"oldest": self.messages[0]["message_id"] if self.messages else None,
-                "newest": self.messages[-1]["message_id"] if self.messages else None,
-                "has_more": self.has_more}
 
 
 def message_view(message: DirectMessage, sender_name: str) -> dict[str, Any]:
@@ -116,16 +100,6 @@ def _advance_marker(conversation_id: str, user_id: str, message: DirectMessage) 
     return True
 
 
-def _after(moment: datetime, message_id: str):
-    return or_(DirectMessage.created_at > moment,
-               and_(DirectMessage.created_at == moment, DirectMessage.id > message_id))
-
-
-def _before(moment: datetime, message_id: str):
-    return or_(DirectMessage.created_at < moment,
-               and_(DirectMessage.created_at == moment, DirectMessage.id < message_id))
-
-
 # Sending and reading ---------------------------------------------------------------------------
 
 
@@ -156,7 +130,7 @@ def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
 
 
 def thread(actor: User, other_id: str, before: str | None = None, after: str | None = None,
-           limit: int = DEFAULT_LIMIT) -> ThreadPage:
+           limit: int = DEFAULT_LIMIT) -> CursorPage[dict[str, Any]]:
     """A page of the actor's messages with `other_id`, oldest → newest.
 
     No cursor: the newest `limit`. `before`: the `limit` messages just older than that one.
@@ -169,22 +143,14 @@ def thread(actor: User, other_id: str, before: str | None = None, after: str | N
         for name, value in (("after", after), ("before", before)):
             if value:
                 _cursor(None, name, value)  # 400: no message can be in a thread that does not exist
-        return ThreadPage([], False)
-    stmt = select(DirectMessage).where(DirectMessage.conversation_id == conversation.id)
-    for name, value, condition in (("after", after, _after), ("before", before, _before)):
-        if value:
-            stmt = stmt.where(condition(*_cursor(conversation, name, value)))
-    if after:
-        rows = db.session.execute(
-            stmt.order_by(DirectMessage.created_at, DirectMessage.id).limit(limit + 1)).scalars().all()
-        has_more, rows = len(rows) > limit, list(rows[:limit])
-    else:
-        rows = db.session.execute(
-            stmt.order_by(DirectMessage.created_at.desc(), DirectMessage.id.desc()).limit(limit + 1)
-        ).scalars().all()
-        has_more, rows = len(rows) > limit, list(reversed(rows[:limit]))
+        return CursorPage([], False)
+    rows, has_more = cursor_rows(
+        select(DirectMessage).where(DirectMessage.conversation_id == conversation.id),
+        DirectMessage.created_at, DirectMessage.id, limit=limit,
+        before=_cursor(conversation, "before", before) if before else None,
+        after=_cursor(conversation, "after", after) if after else None)
     names = {actor.id: actor.name, other.id: other.name}
-    page = ThreadPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
+    page = CursorPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
     if rows and _advance_marker(conversation.id, actor.id, rows[-1]):
         publish_after_commit(user_channel(actor.id), DM_READ, {
             "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": rows[-1].id})
@@ -242,7 +208,8 @@ def _unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:
         .select_from(message)
         .outerjoin(marker, and_(marker.conversation_id == message.conversation_id, marker.user_id == user_id))
         .where(message.conversation_id.in_(conversation_ids), message.sender_id != user_id,
-               or_(marker.last_read_at.is_(None), _after(marker.last_read_at, marker.last_read_message_id)))
+               or_(marker.last_read_at.is_(None),
+                   after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
         .group_by(message.conversation_id)
     ).all()
     return {conversation_id: count for conversation_id, count in rows}

@@ -31,11 +31,14 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import db, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
-from ..models import Classroom, College, GroupMember, StudyGroup, User
+from ..models import Classroom, College, GroupMember, GroupMessage, GroupReadMarker, StudyGroup, User
 from ..models.user import DEFAULT_GROUP_LIMIT
 from ..policies import can_manage_group, can_see_email, ensure, ensure_manage_group, ensure_view_group
-from ..queries import Page, get_scoped_or_404, paginate
+from ..queries import Page, after_row, get_scoped_or_404, paginate
+from ..realtime import user_channel
+from ..realtime.stream import MEMBERSHIP_CHANGED
 from . import notifications
+from .events import publish_after_commit
 from .classrooms import classroom_ids_of, enrolled_among, get_classroom_or_404, is_enrolled
 
 GROUP_NOT_FOUND = "Group not found"
@@ -100,7 +103,8 @@ def _lock_users(user_ids: Iterable[str]) -> dict[str, User]:
     return {u.id: u for u in rows}
 
 
-def _lock_group(group_id: str) -> StudyGroup:
+def lock_group(group_id: str) -> StudyGroup:
+    """The group, re-read and locked until the caller commits (posting to its chat takes it too)."""
     group = db.session.execute(
         select(StudyGroup).where(StudyGroup.id == group_id)
         .with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -173,8 +177,23 @@ def group_ids_of(user_id: str, statuses: tuple[str, ...] = (ACTIVE,), include_ar
 
 
 def unread_counts(user_id: str, group_ids: list[str]) -> dict[str, int]:
-    """Unread chat messages per group for `user_id`: none until the chat issue fills this in."""
-    return {}
+    """Unread chat messages per group for `user_id`, in one query: other people's messages, not
+    deleted, newer than the user's read marker and than the moment they (last) joined."""
+    if not group_ids:
+        return {}
+    message, marker, member = GroupMessage, GroupReadMarker, GroupMember
+    rows = db.session.execute(
+        select(message.group_id, func.count())
+        .select_from(message)
+        .join(member, and_(member.group_id == message.group_id, member.user_id == user_id))
+        .outerjoin(marker, and_(marker.group_id == message.group_id, marker.user_id == user_id))
+        .where(message.group_id.in_(group_ids), message.sender_id != user_id, message.deleted_at.is_(None),
+               member.status == ACTIVE, message.created_at > member.joined_at,
+               or_(marker.last_read_at.is_(None),
+                   after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
+        .group_by(message.group_id)
+    ).all()
+    return {group_id: count for group_id, count in rows}
 
 
 def group_limit_of(user: User) -> int:
@@ -269,6 +288,7 @@ def _activate(group: StudyGroup, user_id: str, existing: GroupMember | None, *, 
     membership.invited = membership.invited or invited
     group.member_count += 1
     group.updated_at = now
+    _announce_membership(group.id, user_id, ACTIVE)
     return membership
 
 
@@ -279,6 +299,13 @@ def _deactivate(group: StudyGroup, membership: GroupMember, status: str) -> None
     if status == REMOVED:
         membership.invited = False
     group.updated_at = utcnow()
+    _announce_membership(group.id, membership.user_id, status)
+
+
+def _announce_membership(group_id: str, user_id: str, status: str) -> None:
+    """Tell the user's live streams, after the commit, to start or stop following the group's chat
+    (a removed member's open socket stops receiving the group's events at once)."""
+    publish_after_commit(user_channel(user_id), MEMBERSHIP_CHANGED, {"group_id": group_id, "status": status})
 
 
 def _commit(message: str = "Membership changed at the same time; please retry") -> None:
@@ -394,7 +421,7 @@ def get_group(actor: User, group_id: str) -> StudyGroup:
 def update_group(actor: User, group_id: str, changes: dict[str, Any]) -> StudyGroup:
     """Leader, teacher or admin. `leader_id` hands leadership to an active member."""
     access = _managed(actor, group_id)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     if "max_members" in changes and changes["max_members"] < group.member_count:
         raise Conflict(f"The group already has {group.member_count} members; "
                        f"max_members cannot be lower than that")
@@ -425,7 +452,7 @@ def set_archived(actor: User, group_id: str, archived: bool) -> StudyGroup:
     if not archived and access.group.is_archived:
         locked = _lock_users(active_member_ids(access.group.id))
         _ensure_within_limits(actor, locked.values())
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     if group.is_archived != archived:
         group.is_archived = archived
         group.updated_at = utcnow()
@@ -531,7 +558,7 @@ def join_group(actor: User, group_id: str) -> tuple[StudyGroup, GroupMember]:
         return group, _request_to_join(actor, group)
 
     user = _lock_users([actor.id]).get(actor.id, actor)
-    group = _lock_group(group.id)
+    group = lock_group(group.id)
     membership = membership_of(group.id, actor.id, fresh=True)
     _ensure_open(group)
     _ensure_not_member(membership)
@@ -566,7 +593,7 @@ def leave_group(actor: User, group_id: str) -> StudyGroup:
     """Leaving (or withdrawing a pending request). A leaving leader hands over to the
     longest-standing active member; the last member leaving archives the group."""
     access = _access(actor, group_id)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     membership = membership_of(group.id, actor.id, fresh=True)
     if membership is None or membership.status not in (ACTIVE, PENDING):
         raise Conflict(NOT_MEMBER)
@@ -601,7 +628,7 @@ def add_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGroup:
         raise BadRequest("user_ids must be a non-empty array", errors={"user_ids": ["Must not be empty"]})
     users = _valid_members(user_ids, access.classroom)
     locked = _lock_users(u.id for u in users)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     _ensure_open(group)
     current = _memberships(group.id, locked)
     joining = [locked[u.id] for u in users if u.id in locked
@@ -623,7 +650,7 @@ def replace_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGro
     if access.group.leader_id not in target_ids and _leader_is_member(access.group):
         raise BadRequest(LEADER_STAYS, errors={"user_ids": [LEADER_STAYS]})
     locked = _lock_users(target_ids)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     _ensure_open(group)
     active = {m.user_id: m for m in db.session.execute(
         select(GroupMember).where(GroupMember.group_id == group.id, GroupMember.status == ACTIVE)
@@ -653,7 +680,7 @@ def remove_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGrou
     ids = set(user_ids)
     if access.group.leader_id in ids and _leader_is_member(access.group):
         raise BadRequest(LEADER_STAYS, errors={"user_ids": [LEADER_STAYS]})
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     for membership in _memberships(group.id, ids).values():
         if membership.status in (ACTIVE, PENDING):
             _deactivate(group, membership, REMOVED)
@@ -687,7 +714,7 @@ def approve_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGrou
     access = _managed(actor, group_id)
     _pending_request(access, user_id)
     requester = _lock_users([user_id]).get(user_id)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     membership = membership_of(group.id, user_id, fresh=True)
     if requester is None or membership is None or membership.status != PENDING:
         raise NotFound(NO_REQUEST)
@@ -706,7 +733,7 @@ def approve_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGrou
 def reject_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGroup, GroupMember]:
     access = _managed(actor, group_id)
     _pending_request(access, user_id)
-    group = _lock_group(access.group.id)
+    group = lock_group(access.group.id)
     membership = membership_of(group.id, user_id, fresh=True)
     if membership is None or membership.status != PENDING:
         raise NotFound(NO_REQUEST)

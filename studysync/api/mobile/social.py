@@ -59,7 +59,7 @@ def send_message():
 @bp.get("/messages/<user_id>")
 def dm_thread(user_id: str):
     page = direct_messages.thread(current_user(), user_id, limit=direct_messages.MAX_LIMIT)
-    return _ok(messages=[_message(m) for m in page.messages])
+    return _ok(messages=[_message(m) for m in page.items])
 
 
 def _message(view: dict[str, Any]) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from flask_smorest import Api
 
 from . import auth, colleges, students, users
 from . import classrooms, groups, notifications, profiles  # groups, classrooms, profiles, notifications
-from . import dm, friends  # social and direct messages
+from . import chat, dm, friends  # group chat, social and direct messages
 from . import matching  # AI matching
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
-BLUEPRINTS += [friends.blp, dm.blp]
+BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
 
 

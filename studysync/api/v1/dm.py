@@ -6,10 +6,8 @@ from flask_smorest import Blueprint
 
 from ...auth import current_user, require_role
 from ...features import require_feature
-from ...schemas.common import PageQuerySchema, envelope, reply
-from ...schemas.social import (
-    ConversationSchema, DirectMessageCreateSchema, DirectMessageSchema, ThreadQuerySchema, cursor_envelope,
-)
+from ...schemas.common import CursorQuerySchema, PageQuerySchema, cursor_envelope, envelope, reply
+from ...schemas.social import ConversationSchema, DirectMessageCreateSchema, DirectMessageSchema
 from ...services import direct_messages
 
 blp = Blueprint("dm", __name__, url_prefix="/api/v1", description="Direct messages (feature chat)")
@@ -20,11 +18,11 @@ COLLEGE_USERS = ("admin", "teacher", "student")
 @blp.route("/dm/<user_id>/messages", methods=["GET"])
 @require_role(*COLLEGE_USERS)
 @require_feature("chat")
-@blp.arguments(ThreadQuerySchema, location="query")
+@blp.arguments(CursorQuerySchema, location="query")
 @blp.response(200, cursor_envelope(DirectMessageSchema))
 def get_thread(query, user_id):
     page = direct_messages.thread(current_user(), user_id, query.get("before"), query.get("after"), query["limit"])
-    return {**reply(page.messages, "Messages retrieved"), "cursor": page.cursor}
+    return {**reply(page.items, "Messages retrieved"), "cursor": page.cursor}
 
 
 @blp.route("/dm/<user_id>/messages", methods=["POST"])
