@@ -17,6 +17,7 @@ from ...auth.passwords import password_problem
 from ...config import settings
 from ...db import db
 from ...errors import ApiError, BadRequest, envelope, handle_http_exception
+from ...features import require_feature
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
 from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
@@ -190,6 +191,7 @@ def _member_info(count: Any, maximum: Any) -> str:
 
 
 @bp.post("/recommend")
+@require_feature("ai_matching")
 def recommend():
     user = current_user()
     items = []
@@ -276,6 +278,7 @@ def reject_request(group_id: str, user_id: str):
 
 
 @bp.post("/search")
+@require_feature("ai_matching")
 def search_groups():
     user = current_user()
     hits = search.search(user, _text(_body().get("query")), "groups")
@@ -290,6 +293,7 @@ def search_groups():
 
 
 @bp.post("/search/people")
+@require_feature("ai_matching")
 def search_people():
     user = current_user()
     hits = search.search(user, _text(_body().get("query")), "people")
@@ -318,4 +322,4 @@ def read_notification(notification_id: str):
     return _ok(message="Notification marked as read")
 
 
-from . import social  # noqa: E402,F401  friends and direct messages, when those services exist
+from . import chat, social  # noqa: E402,F401  group chat; friends and direct messages

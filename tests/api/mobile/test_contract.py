@@ -103,10 +103,14 @@ def test_create_group_and_mine(client, state):
     error_shape(client.post("/api/groups/create", json={**GROUP, "title": ""}, headers=headers), 400)
 
 
-def test_story_register_find_request_approve(client, state):
+def test_story_register_find_request_approve_befriend_message_and_chat(client, state):
     jane = register(client)
     r = client.post("/api/auth/register", json=ALEX)
     assert r.status_code == 201
+    # the app's signup screen on a second phone: 409, so Alex logs in instead
+    error_shape(client.post("/api/auth/register", json=ALEX), 409)
+    r = client.post("/api/auth/login", json={"email": ALEX["email"], "password": ALEX["password"]})
+    assert r.status_code == 200
     alex = {"Authorization": f"Bearer {r.json['token']}"}
     group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
 
@@ -161,6 +165,33 @@ def test_story_register_find_request_approve(client, state):
     notes = client.get("/api/notifications", headers=alex).json["notifications"]
     assert any(n["type"] == "request_approved" and n["data"]["groupId"] == group_id for n in notes)
     error_shape(client.post(f"/api/groups/{group_id}/requests/{alex_id}/reject", headers=jane), 404)
+
+    # they become friends and exchange direct messages
+    jane_id = client.get("/api/auth/me", headers=jane).json["user"]["id"]
+    assert client.post("/api/friends/request", json={"userId": jane_id}, headers=alex).status_code == 200
+    request_id = next(n for n in client.get("/api/notifications", headers=jane).json["notifications"]
+                      if n["type"] == "friend_request")["data"]["requestId"]
+    assert client.post(f"/api/friends/request/{request_id}/accept", headers=jane).status_code == 200
+    assert [f["id"] for f in client.get("/api/friends", headers=alex).json["friends"]] == [jane_id]
+    r = client.post("/api/messages/send", json={"receiverId": jane_id, "content": "Thanks for the invite!"},
+                    headers=alex)
+    assert r.status_code == 200
+    assert [m["content"] for m in client.get(f"/api/messages/{alex_id}", headers=jane).json["messages"]] == [
+        "Thanks for the invite!"]
+
+    # and chat in the group through the backend (the app's sendMessage body, then the seed's /send)
+    r = client.post(f"/api/chat/{group_id}/message", json={"content": "Hi all!", "message_type": "text"},
+                    headers=alex)
+    assert r.status_code == 201 and r.json["success"] is True
+    r = client.post(f"/api/chat/{group_id}/send", json={"content": "Welcome, Alex", "message_type": "text"},
+                    headers=jane)
+    assert r.status_code == 201
+    r = client.post(f"/api/chat/message/{r.json['data']['id']}/react", json={"emoji": "👋"}, headers=alex)
+    assert r.status_code == 200 and r.json["reactions"] == [{"userId": alex_id, "emoji": "👋"}]
+    messages = client.get(f"/api/chat/{group_id}/messages", headers=jane).json["messages"]
+    assert [(m["userId"], m["userName"], m["content"]) for m in messages] == [
+        (alex_id, "Alex Kim", "Hi all!"), (jane_id, "Jane Doe", "Welcome, Alex")]
+    assert messages[1]["reactions"] == [{"userId": alex_id, "emoji": "👋"}]
 
 
 def test_reject_join_request(client, state):
@@ -239,3 +270,47 @@ def test_other_college_ids_are_not_found(client, state, factory):
     r = client.post("/api/auth/register", json={**ALEX, "email": "alex@other.edu"})
     other = {"Authorization": f"Bearer {r.json['token']}"}
     error_shape(client.post(f"/api/groups/{group_id}/request-join", headers=other), 404)
+
+
+def test_group_chat_routes(client, state):
+    """§2.21–2.22 and seed 002's /send and /react: every field either reader of a message reads."""
+    jane = register(client)
+    alex = {"Authorization": f"Bearer {client.post('/api/auth/register', json=ALEX).json['token']}"}
+    group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
+    r = client.get(f"/api/chat/{group_id}/messages", headers=jane)
+    assert r.status_code == 200 and r.json == {"success": True, "messages": []}
+
+    r = client.post(f"/api/chat/{group_id}/message", json={"content": "Quiz on Friday", "message_type": "text"},
+                    headers={**jane, "Content-Type": "application/json"})
+    assert r.status_code == 201 and r.json["success"] is True and isinstance(r.json["message"], str)
+    (message,) = client.get(f"/api/chat/{group_id}/messages", headers=jane).json["messages"]
+    for key in ("id", "groupId", "userId", "userName", "senderId", "senderName", "content", "message",
+                "messageType", "type"):
+        assert isinstance(message[key], str) and message[key], key
+    assert message["groupId"] == group_id and message["content"] == message["message"] == "Quiz on Friday"
+    assert ISO_Z.match(message["timestamp"]) and message["timestamp"] == message["createdAt"]
+    assert message["reactions"] == [] and message["imageUrl"] is None
+
+    # reacting twice takes the reaction back
+    for expected in (1, 0):
+        r = client.post(f"/api/chat/message/{message['id']}/react", json={"emoji": "👍"}, headers=jane)
+        assert r.status_code == 200 and len(r.json["reactions"]) == expected
+
+    # Alex is no member (the app's group is request-only): JSON errors, nothing written
+    error_shape(client.get(f"/api/chat/{group_id}/messages", headers=alex), 403)
+    error_shape(client.post(f"/api/chat/{group_id}/send", json={"content": "hi"}, headers=alex), 403)
+    error_shape(client.post(f"/api/chat/{group_id}/send", json={"content": "  "}, headers=jane), 400)
+    error_shape(client.post(f"/api/chat/{group_id}/send", json={"content": "x", "message_type": "image",
+                                                                 "image_url": "file:///etc/passwd"}, headers=jane), 400)
+    assert len(client.get(f"/api/chat/{group_id}/messages", headers=jane).json["messages"]) == 1
+
+
+def test_disabled_features_are_json_403s(client, factory):
+    factory.college(domain="quiet.edu", students_count=0, features=["core"])
+    jane = register(client, {**JANE, "email": "jane@quiet.edu"})
+    group_id = client.post("/api/groups/create", json=GROUP, headers=jane).json["group_id"]
+    for method, path, body in (("post", "/api/recommend", {}), ("post", "/api/search", {"query": "x"}),
+                               ("get", "/api/friends", None), ("post", "/api/messages/send", {"receiverId": "x"}),
+                               ("get", f"/api/chat/{group_id}/messages", None)):
+        r = getattr(client, method)(path, json=body, headers=jane)
+        error_shape(r, 403)
