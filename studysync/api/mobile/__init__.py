@@ -79,6 +79,18 @@ def _http_error(exc: HTTPException):
     return _mobile_error(handle_http_exception(exc))
 
 
+@bp.after_request
+def _conditional(response: Response) -> Response:
+    """The app polls a DM thread every 3 s and its notifications every 10 s: a GET whose body has
+    not changed since the client's `If-None-Match` answers 304 with no body (the app, which sends
+    no validator, always gets the full 200). Per-user data, so nothing in between may cache it."""
+    if request.method == "GET" and response.status_code == 200 and response.is_json:
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
 def _user_view(user: User, profile: dict[str, Any]) -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "email": user.email, "major": profile.get("major"),
             "year": profile.get("year"), "subjects": list(profile.get("subjects") or [])}

@@ -314,3 +314,21 @@ def test_disabled_features_are_json_403s(client, factory):
                                ("get", f"/api/chat/{group_id}/messages", None)):
         r = getattr(client, method)(path, json=body, headers=jane)
         error_shape(r, 403)
+
+
+def test_polling_an_unchanged_thread_or_bell_answers_304(client, state):
+    jane = register(client)
+    alex = {"Authorization": f"Bearer {client.post('/api/auth/register', json=ALEX).json['token']}"}
+    alex_id = client.get("/api/auth/me", headers=alex).json["user"]["id"]
+    client.post("/api/messages/send", json={"receiverId": alex_id, "content": "first"}, headers=jane)
+
+    for path in (f"/api/messages/{alex_id}", "/api/notifications"):
+        first = client.get(path, headers=jane)
+        assert first.status_code == 200 and first.headers["ETag"]
+        assert "private" in first.headers["Cache-Control"]
+        again = client.get(path, headers={**jane, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""
+    etag = client.get(f"/api/messages/{alex_id}", headers=jane).headers["ETag"]
+    client.post("/api/messages/send", json={"receiverId": alex_id, "content": "second"}, headers=jane)
+    changed = client.get(f"/api/messages/{alex_id}", headers={**jane, "If-None-Match": etag})
+    assert changed.status_code == 200 and [m["content"] for m in changed.json["messages"]] == ["first", "second"]
