@@ -36,6 +36,12 @@ def feature_enabled(college, name: str) -> bool:
     return name == CORE or (college is not None and name in (college.enabled_features or []))
 
 
+def ensure_feature(college, name: str) -> None:
+    """403 naming the feature when `college` has it off."""
+    if not feature_enabled(college, name):
+        raise Forbidden(f"Feature '{name}' is not enabled for this college")
+
+
 def require_feature(name: str) -> Callable:
     """403 naming the feature when the caller's college has it off (the sysadmin has no college)."""
     if name not in FEATURES:
@@ -45,8 +51,8 @@ def require_feature(name: str) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             college = g.get("college")
-            if college is not None and not feature_enabled(college, name):
-                raise Forbidden(f"Feature '{name}' is not enabled for this college")
+            if college is not None:
+                ensure_feature(college, name)
             return view(*args, **kwargs)
 
         return wrapper

@@ -7,11 +7,13 @@ from . import auth, colleges, students, users
 from . import classrooms, groups, notifications, profiles  # groups, classrooms, profiles, notifications
 from . import chat, dm, friends  # group chat, social and direct messages
 from . import matching  # AI matching
+from . import sessions  # study sessions and calendar feeds
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
 BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
+BLUEPRINTS += [sessions.blp]
 
 
 def register(api: Api) -> None:
