@@ -6,6 +6,7 @@ another request's objects.
 """
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, create_engine, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -147,6 +149,40 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Failures that are not the request's fault ------------------------------------------------------
+
+RETRY, UNAVAILABLE = "retry", "unavailable"
+_RETRY_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock detected
+_RETRY_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock found
+_LOST_MYSQL_CODES = {2002, 2003, 2006, 2013}  # cannot connect, server gone away, lost connection
+
+
+def failure_kind(exc: DBAPIError) -> str | None:
+    """`RETRY` when the same transaction may well succeed if run again (a deadlock, a serialization
+    failure, a lock wait that timed out, SQLite busy), `UNAVAILABLE` when the database cannot be
+    reached, None for everything else (a bug, or a constraint the caller should have handled)."""
+    if exc.connection_invalidated:
+        return UNAVAILABLE
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None)  # psycopg
+    if sqlstate in _RETRY_SQLSTATES:
+        return RETRY
+    if type(original).__module__.startswith("psycopg") and isinstance(exc, OperationalError) and (
+            sqlstate is None or sqlstate.startswith("08")):
+        return UNAVAILABLE  # no server answer at all, or a connection exception
+    code = original.args[0] if getattr(original, "args", None) and isinstance(original.args[0], int) else None
+    if code in _RETRY_MYSQL_CODES:
+        return RETRY
+    if code in _LOST_MYSQL_CODES:
+        return UNAVAILABLE
+    if isinstance(original, sqlite3.OperationalError):
+        if "locked" in str(original):
+            return RETRY
+        if "unable to open" in str(original):
+            return UNAVAILABLE
+    return None
 
 
 class Database:

@@ -13,7 +13,10 @@ import time
 
 from flask import Flask, Response, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from .db import RETRY, UNAVAILABLE, db, failure_kind
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ class Conflict(ApiError):
 class ServiceUnavailable(ApiError):
     status, default_message = 503, "Service unavailable"
 
+
+RETRY_MESSAGE = "This changed at the same moment as another request; please try again"
+UNAVAILABLE_MESSAGE = "The database is unavailable; please try again shortly"
 
 HTTP_MESSAGES = {
     400: "Bad request",
@@ -142,6 +148,17 @@ def register_error_handlers(app: Flask) -> None:
         return envelope(exc.status, exc.message, exc.errors)
 
     app.register_error_handler(HTTPException, handle_http_exception)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        """A database failure outside a view (views retry their own, `api/retry.py`)."""
+        kind = failure_kind(exc)
+        db.session.rollback()
+        if kind == RETRY:
+            return envelope(409, RETRY_MESSAGE)
+        if kind == UNAVAILABLE:
+            return envelope(503, UNAVAILABLE_MESSAGE)
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
