@@ -6,16 +6,10 @@ Redis.
 """
 import json
 import socket
-import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-import simple_websocket
-from simple_websocket import ConnectionClosed
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from studysync.db import db, new_id
 from studysync.models import GroupMember, StudyGroup
@@ -25,91 +19,19 @@ from studysync.tenancy import tenant_context
 from tests.conftest import TEST_SECRET
 from tests.support.processes import app_process
 
-WAIT = 5.0
-
-
-class Client(simple_websocket.Client):
-    """simple-websocket's client, minus one quirk: frames that arrive in the same packet as the
-    handshake response sit unread until more data comes. A server that answers at once (`ready`,
-    or a refusal followed by closing) would otherwise look silent."""
-
-    def handshake(self):
-        super().handshake()
-        self._handle_events()  # may record a close (code and reason) that came with the handshake
-        self.connected = True  # the reader thread then sees the end of the stream and stops
-
-
-@pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-def ws_url(base, token=None):
-    url = base.replace("http://", "ws://") + "/api/v1/stream"
-    return f"{url}?token={token}" if token else url
-
-
-def frame(ws, timeout=WAIT):
-    raw = ws.receive(timeout=timeout)
-    assert raw is not None, "no frame arrived"
-    return json.loads(raw)
-
-
-def connect(base, actor):
-    ws = Client.connect(ws_url(base, actor.token))
-    assert frame(ws) == {"type": "ready", "data": {"user_id": actor.id}}
-    return ws
-
-
-def events_until(ws, predicate, timeout=WAIT):
-    """Frames up to and including the first that matches ``predicate``."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        raw = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if raw is None:
-            break
-        seen.append(json.loads(raw))
-        if predicate(seen[-1]):
-            return seen
-    pytest.fail(f"expected frame never arrived; got {seen}")
+from .helpers import (  # noqa: F401 (live_url: fixture)
+    WAIT, Client, connect, events_until, frame, http, live_url, refused, ws_url,
+)
 
 
 def is_dm(content):
     return lambda e: e["type"] == "dm.created" and e["data"]["content"] == content
 
 
-def http(method, url, actor=None, body=None):
-    headers = {"Content-Type": "application/json"}
-    if actor is not None:
-        headers["Authorization"] = f"Bearer {actor.token}"
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 def send_dm(base, sender, receiver, content):
     status, body = http("POST", f"{base}/api/v1/dm/{receiver.id}/messages", sender, {"content": content})
     assert status == 201, body
     return body["data"]
-
-
-def refused(ws):
-    """The error frame and close code of a refused socket."""
-    message = frame(ws)
-    with pytest.raises(ConnectionClosed):
-        while True:
-            ws.receive(timeout=WAIT)
-    return message, ws.close_reason
 
 
 def test_a_direct_message_reaches_both_people_and_nobody_else(live_url, factory):
