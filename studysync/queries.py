@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from .db import db
 from .errors import NotFound
@@ -41,6 +42,39 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True) -> Pa
     result = db.session.execute(stmt.limit(limit).offset((page - 1) * limit))
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, page=page, limit=limit, total=total)
+
+
+# Rows created on first use -----------------------------------------------------------------------
+
+
+def locked_or_created(model: type[T], keys: dict, **defaults) -> tuple[T, bool]:
+    """The row of `model` matching `keys` (a unique key), locked until the caller commits; inserted
+    with `defaults` if there is none, and then `created` is True. Two requests inserting it at once
+    meet at the unique constraint: the loser's savepoint rolls back and it gets the winner's row."""
+    stmt = select(model).filter_by(**keys).with_for_update().execution_options(populate_existing=True)
+    row = db.session.execute(stmt).scalar_one_or_none()
+    if row is not None:
+        return row, False
+    try:
+        with db.session.begin_nested():
+            row = model(**keys, **defaults)
+            db.session.add(row)
+        return row, True
+    except IntegrityError:
+        return db.session.execute(stmt).scalar_one(), False
+
+
+def advance_read_marker(model, keys: dict, message) -> bool:
+    """Move a read marker (`last_read_at`, `last_read_message_id`) forward to `message`, never back;
+    True if it moved."""
+    marker, created = locked_or_created(model, keys, last_read_at=message.created_at,
+                                        last_read_message_id=message.id)
+    if created:
+        return True
+    if (marker.last_read_at, marker.last_read_message_id) >= (message.created_at, message.id):
+        return False
+    marker.last_read_at, marker.last_read_message_id = message.created_at, message.id
+    return True
 
 
 # Cursor pages (message threads) ----------------------------------------------------------------

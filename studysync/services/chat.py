@@ -31,7 +31,7 @@ from ..db import db, new_id, utcnow
 from ..errors import BadRequest, Conflict
 from ..models import GroupMessage, GroupReadMarker, MessageReaction, StudyGroup, User
 from ..policies import can_announce, can_delete_message, ensure, ensure_use_chat
-from ..queries import CursorPage, cursor_rows, get_scoped_or_404
+from ..queries import CursorPage, advance_read_marker, cursor_rows, get_scoped_or_404
 from ..realtime import group_channel, user_channel
 from . import groups, notifications
 from .events import publish_after_commit
@@ -304,23 +304,7 @@ def toggle_reaction(actor: User, message_id: str, emoji: str) -> dict[str, Any]:
 
 
 def _advance_marker(group_id: str, user_id: str, message: GroupMessage) -> bool:
-    """Move the user's read marker forward to `message` (never back); True if it moved."""
-    stmt = (select(GroupReadMarker)
-            .where(GroupReadMarker.group_id == group_id, GroupReadMarker.user_id == user_id)
-            .with_for_update().execution_options(populate_existing=True))
-    marker = db.session.execute(stmt).scalar_one_or_none()
-    if marker is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(GroupReadMarker(group_id=group_id, user_id=user_id,
-                                               last_read_at=message.created_at, last_read_message_id=message.id))
-            return True
-        except IntegrityError:  # the same user reading on two devices at once
-            marker = db.session.execute(stmt).scalar_one()
-    if (marker.last_read_at, marker.last_read_message_id) >= (message.created_at, message.id):
-        return False
-    marker.last_read_at, marker.last_read_message_id = message.created_at, message.id
-    return True
+    return advance_read_marker(GroupReadMarker, {"group_id": group_id, "user_id": user_id}, message)
 
 
 def mark_read(actor: User, group_id: str, message_id: str | None = None) -> dict[str, Any]:

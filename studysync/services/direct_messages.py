@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..db import db, new_id, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
 from ..models.social import ordered_pair
-from ..queries import CursorPage, Page, after_row, cursor_rows, paginate
+from ..queries import CursorPage, Page, advance_read_marker, after_row, cursor_rows, locked_or_created, paginate
 from ..realtime import user_channel
 from . import notifications
 from .events import publish_after_commit
@@ -62,42 +61,14 @@ def _conversation_stmt(a: str, b: str):
 
 def _locked_conversation(a: str, b: str) -> DirectConversation:
     """The pair's conversation, created on first use, locked until the caller commits."""
-    stmt = _conversation_stmt(a, b).with_for_update().execution_options(populate_existing=True)
-    conversation = db.session.execute(stmt).scalar_one_or_none()
-    if conversation is not None:
-        return conversation
     low, high = ordered_pair(a, b)
-    conversation = DirectConversation(id=new_id(), user_low_id=low, user_high_id=high, created_at=utcnow())
-    try:
-        with db.session.begin_nested():
-            db.session.add(conversation)
-    except IntegrityError:  # both wrote their first message at once: use the one that committed
-        conversation = db.session.execute(stmt).scalar_one()
+    conversation, _ = locked_or_created(DirectConversation, {"user_low_id": low, "user_high_id": high},
+                                        id=new_id(), created_at=utcnow())
     return conversation
 
 
-def _marker_stmt(conversation_id: str, user_id: str):
-    return (select(DirectReadMarker)
-            .where(DirectReadMarker.conversation_id == conversation_id, DirectReadMarker.user_id == user_id)
-            .with_for_update().execution_options(populate_existing=True))
-
-
 def _advance_marker(conversation_id: str, user_id: str, message: DirectMessage) -> bool:
-    """Move the user's read marker forward to `message` (never back); True if it moved."""
-    stmt = _marker_stmt(conversation_id, user_id)
-    marker = db.session.execute(stmt).scalar_one_or_none()
-    if marker is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(DirectReadMarker(conversation_id=conversation_id, user_id=user_id,
-                                                last_read_at=message.created_at, last_read_message_id=message.id))
-            return True
-        except IntegrityError:  # the same user reading on two devices at once
-            marker = db.session.execute(stmt).scalar_one()
-    if (marker.last_read_at, marker.last_read_message_id) >= (message.created_at, message.id):
-        return False
-    marker.last_read_at, marker.last_read_message_id = message.created_at, message.id
-    return True
+    return advance_read_marker(DirectReadMarker, {"conversation_id": conversation_id, "user_id": user_id}, message)
 
 
 # Sending and reading ---------------------------------------------------------------------------

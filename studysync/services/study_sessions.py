@@ -33,7 +33,6 @@ from typing import Any, Iterable
 
 from icalendar import Calendar, Event
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -43,7 +42,7 @@ from ..features import ensure_feature
 from ..models import CalendarFeed, College, GroupMember, SessionAttendee, StudyGroup, StudySession, User
 from ..models.study_session import RSVP_STATUSES
 from ..policies import ensure
-from ..queries import Page, paginate
+from ..queries import Page, locked_or_created, paginate
 from ..realtime import group_channel
 from ..schemas.study_session import StudySessionEventSchema
 from ..tenancy import all_tenants, tenant_context
@@ -353,26 +352,12 @@ def cancel_session(actor: User, session_id: str) -> dict[str, Any]:
 # RSVPs -----------------------------------------------------------------------------------------
 
 
-def _attendee_stmt(session_id: str, user_id: str):
-    return (select(SessionAttendee)
-            .where(SessionAttendee.session_id == session_id, SessionAttendee.user_id == user_id)
-            .with_for_update().execution_options(populate_existing=True))
-
-
 def _set_rsvp(session_id: str, user_id: str, status: str) -> bool:
     """The user's one attendee row says `status`; True if that changed anything."""
-    stmt = _attendee_stmt(session_id, user_id)
-    attendee = db.session.execute(stmt).scalar_one_or_none()
-    if attendee is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(SessionAttendee(id=new_id(), session_id=session_id, user_id=user_id,
-                                               status=status, created_at=utcnow()))
-            return True
-        except IntegrityError:  # the same user answering from two devices at once
-            attendee = db.session.execute(stmt).scalar_one()
-    if attendee.status == status:
-        return False
+    attendee, created = locked_or_created(SessionAttendee, {"session_id": session_id, "user_id": user_id},
+                                          id=new_id(), status=status, created_at=utcnow())
+    if created or attendee.status == status:
+        return created
     attendee.status = status
     return True
 
@@ -406,17 +391,8 @@ def rotate_feed_token(actor: User) -> str:
     """A new secret for the caller's feed; the previous one (if any) stops working. Only the hash is kept."""
     secret = secrets.token_urlsafe(32)
     digest, now = _digest(secret), utcnow()
-    stmt = (select(CalendarFeed).where(CalendarFeed.user_id == actor.id)
-            .with_for_update().execution_options(populate_existing=True))
-    feed = db.session.execute(stmt).scalar_one_or_none()
-    if feed is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CalendarFeed(user_id=actor.id, token_hash=digest, created_at=now))
-        except IntegrityError:  # rotated from two places at once: replace the other one's secret
-            feed = db.session.execute(stmt).scalar_one()
-    if feed is not None:
-        feed.token_hash, feed.created_at = digest, now
+    feed, _ = locked_or_created(CalendarFeed, {"user_id": actor.id}, token_hash=digest, created_at=now)
+    feed.token_hash, feed.created_at = digest, now
     db.session.commit()
     return secret
 
