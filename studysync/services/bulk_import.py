@@ -9,7 +9,8 @@ again is harmless: rows already registered come back as "Email already exists".
 
 Small batches run inside the request; larger ones run in a background thread while the client
 polls the job. Plain passwords never touch the database, so an interrupted job is not resumed:
-the operator re-submits the file.
+its progress reads `interrupted` once it has not moved for `STALLED_AFTER`, and the operator
+re-submits the file.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable, Iterable
 
 from flask import Flask
@@ -43,6 +45,12 @@ DUPLICATE_ROLL_NO = "Duplicate roll number in this file"
 NOT_AN_OBJECT = "Each row must be an object with the student's fields"
 UNKNOWN_CONFLICT = "Could not register this row (conflicting record)"
 JOB_NOT_FOUND = "Import job not found"
+# Every committed row touches the job (`updated_at`), a few times a second while it runs; a job that
+# says "running" but has not moved for this long lost its worker (a restart, a kill).
+STALLED_AFTER = timedelta(minutes=2)
+INTERRUPTED = "interrupted"
+INTERRUPTED_MESSAGE = ("The import stopped (its server process ended); submit the same file again: "
+                       "rows already registered come back as failed with 'Email already exists'")
 IN_CHUNK = 500  # bound on the size of one IN (...) list
 REASON_MAX, EMAIL_MAX, NAME_MAX, ERROR_MAX = 300, 254, 120, 500
 
@@ -161,13 +169,16 @@ def job_progress(job: BulkImportJob) -> dict:
     One statement reads the status, the counter and the outcomes, so they agree with each other
     while the worker keeps committing rows.
     """
-    columns = (BulkImportJob.status, BulkImportJob.done, BulkImportJob.finished_at, BulkImportJob.error)
-    status, done, finished_at, error, recorded, succeeded = db.session.execute(
+    columns = (BulkImportJob.status, BulkImportJob.done, BulkImportJob.finished_at, BulkImportJob.error,
+               BulkImportJob.updated_at)
+    status, done, finished_at, error, touched, recorded, succeeded = db.session.execute(
         select(*columns, func.count(BulkImportRow.id), func.count(BulkImportRow.student_id))
         .outerjoin(BulkImportRow, BulkImportRow.job_id == BulkImportJob.id)
         .where(BulkImportJob.id == job.id)
         .group_by(BulkImportJob.id, *columns)
     ).one()
+    if status in ("queued", "running") and utcnow() - (touched or job.created_at) > STALLED_AFTER:
+        status, error = INTERRUPTED, INTERRUPTED_MESSAGE
     data = {"id": job.id, "status": status, "total": job.total, "done": done, "succeeded": succeeded,
             "failed_count": recorded - succeeded, "created_at": job.created_at, "finished_at": finished_at,
             "error": error}

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from studysync.auth.passwords import verify_password
-from studysync.db import db
-from studysync.models import User
+from studysync.db import db, utcnow
+from studysync.models import College, User
 from studysync.models.bulk_job import BulkImportJob
 from studysync.services import bulk_import, students
 from studysync.tenancy import tenant_context
@@ -305,3 +306,31 @@ def test_an_interrupted_job_says_how_far_it_got_and_the_file_can_be_sent_again(a
     assert r.json["message"] == "5 students registered, 5 failed"
     assert {f["reason"] for f in r.json["data"]["failed"]} == {"Email already exists"}
     assert [f["row"] for f in r.json["data"]["failed"]] == [1, 2, 3, 4, 5]
+
+
+def test_a_job_whose_worker_vanished_reads_interrupted_and_a_live_one_does_not(app, client, factory):
+    kit = factory.college()
+    with app.app_context(), tenant_context(kit.id):
+        job = bulk_import.create_job(total=10, created_by=kit.admin.id)
+        job_id, created = job.id, job.updated_at
+        # the worker commits three rows, each touching the job ...
+        prepared = bulk_import.prepare_rows([row(n) for n in range(1, 4)], db.session.get(College, kit.id))
+        db.session.execute(update(BulkImportJob).where(BulkImportJob.id == job_id).values(status="running"))
+        db.session.commit()
+        for prepared_row in prepared:
+            assert bulk_import._commit_row(job_id, prepared_row, "x" * 60)
+        touched = db.session.execute(select(BulkImportJob.updated_at).where(BulkImportJob.id == job_id)).scalar_one()
+        assert touched is not None and (created is None or touched > created)
+
+    r = client.get(f"/api/v1/students/bulk/{job_id}", headers=kit.admin.headers)
+    assert (r.json["data"]["status"], r.json["data"]["done"]) == ("running", 3)
+
+    # ... and is killed: nothing touches the job any more
+    with app.app_context(), tenant_context(kit.id):
+        db.session.execute(update(BulkImportJob).where(BulkImportJob.id == job_id)
+                           .values(updated_at=utcnow() - timedelta(minutes=10)))
+        db.session.commit()
+    r = client.get(f"/api/v1/students/bulk/{job_id}", headers=kit.admin.headers)
+    data = r.json["data"]
+    assert (data["status"], data["done"], data["total"]) == ("interrupted", 3, 10)
+    assert "submit the same file again" in data["error"]
