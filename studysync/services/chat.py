@@ -222,6 +222,22 @@ def post_message(actor: User, group_id: str, content: str | None, message_type: 
                "Only the group's leader or its teacher can post announcements")
     if group.is_archived:
         raise Conflict(GROUP_ARCHIVED)
+    message = _append(actor, group, message_type, text, image_url)
+    view = message_view(message, actor.name, [], actor.id)
+    _notify_mentions(actor, group, message, set(mention_ids) - {actor.id})
+    db.session.commit()
+    return view
+
+
+def announce(actor: User, group_id: str, text: str) -> GroupMessage:
+    """An announcement the system posts on `actor`'s behalf (a study session was scheduled), inside
+    the caller's transaction: it commits, or rolls back, with the change it announces."""
+    return _append(actor, groups.lock_group(group_id), "announcement", _content(text, required=True), None)
+
+
+def _append(actor: User, group: StudyGroup, message_type: str, text: str | None, image_url: str | None) -> GroupMessage:
+    """Add a message to a group whose row the caller has locked: stamped strictly after the previous
+    one, moving the group's activity and the sender's read marker, published after the commit."""
     now = utcnow()
     if group.last_message_at is not None and now <= group.last_message_at:
         now = group.last_message_at + TICK  # strictly after the previous one, whatever the clocks
@@ -230,11 +246,9 @@ def post_message(actor: User, group_id: str, content: str | None, message_type: 
     db.session.add(message)
     group.last_message_at = group.updated_at = now
     _advance_marker(group.id, actor.id, message)
-    view = message_view(message, actor.name, [], actor.id)
-    _notify_mentions(actor, group, message, set(mention_ids) - {actor.id})
-    publish_after_commit(group_channel(group.id), MESSAGE_CREATED, _event_view(view))
-    db.session.commit()
-    return view
+    publish_after_commit(group_channel(group.id), MESSAGE_CREATED,
+                         _event_view(message_view(message, actor.name, [], None)))
+    return message
 
 
 def _notify_mentions(actor: User, group: StudyGroup, message: GroupMessage, user_ids: set[str]) -> None:

@@ -18,7 +18,8 @@ loser updates the winner's row (a savepoint, as in `direct_messages`). On SQLite
 no-op and BEGIN IMMEDIATE (db.py) serialises writers instead.
 
 Every change publishes `session.changed` `{"action", "session"}` to the group's channel after the
-commit; scheduling also notifies the group's other active members (`session_scheduled`).
+commit; scheduling also notifies the group's other active members (`session_scheduled`) and, when
+the college has chat, posts an announcement in the group's chat (as the app does on the device).
 
 Calendar feeds: a user's secret (`secrets.token_urlsafe`) is stored only as its SHA-256; rotating
 replaces it and revoking deletes it, so older URLs stop working at once. The feed is found by that
@@ -38,7 +39,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..db import UTCDateTime, db, new_id, utcnow
 from ..errors import BadRequest, Conflict, NotFound, Unauthorized
-from ..features import ensure_feature
+from ..features import ensure_feature, feature_enabled
 from ..models import CalendarFeed, College, GroupMember, SessionAttendee, StudyGroup, StudySession, User
 from ..models.study_session import RSVP_STATUSES
 from ..policies import ensure
@@ -46,10 +47,11 @@ from ..queries import Page, locked_or_created, paginate
 from ..realtime import group_channel
 from ..schemas.study_session import StudySessionEventSchema
 from ..tenancy import all_tenants, tenant_context
-from . import groups, notifications
+from . import chat, groups, notifications
 from .events import publish_after_commit
 
 FEATURE = "study_sessions"
+CHAT = "chat"  # when the college has it, scheduling also announces the session in the group's chat
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 GOING = "going"
 SESSION_CHANGED = "session.changed"
@@ -297,6 +299,9 @@ def schedule(actor: User, group_id: str, data: dict[str, Any]) -> dict[str, Any]
             notifications.notify(member_id, SESSION_SCHEDULED, f"New study session in {group.name}",
                                  f"{actor.name} scheduled \"{session.title}\" for {when}",
                                  {"sessionId": session.id, "groupId": group.id})
+    if feature_enabled(db.session.get(College, group.college_id), CHAT):
+        where = f" at {session.location}" if session.location else ""
+        chat.announce(actor, group.id, f"📅 New study session: \"{session.title}\" on {when}{where}")
     view = _detail(actor.id, session)
     _announce("scheduled", view)
     db.session.commit()

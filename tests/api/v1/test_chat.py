@@ -1,6 +1,7 @@
 """Group chat: posting, editing, deleting, reactions, read markers and unread counts, cursor paging
 while others keep writing, who may do what, and isolation between colleges."""
 import threading
+from datetime import datetime, timedelta, timezone
 
 from studysync.db import db
 from studysync.models import User
@@ -394,3 +395,26 @@ def test_the_sysadmin_has_no_college_chat(client, factory):
     sysadmin = factory.sysadmin()
     r = client.get(f"/api/v1/groups/{group_id}/messages", headers=sysadmin.headers)
     assert r.status_code == 403
+
+
+def in_two_days():
+    return (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+
+
+def test_scheduling_a_study_session_announces_it_in_the_chat(client, factory):
+    kit = factory.college()
+    leader, member = kit.students
+    group_id = group_of(client, kit)
+    r = client.post(f"/api/v1/groups/{group_id}/sessions", headers=member.headers,
+                    json={"title": "Midterm review", "scheduled_time": in_two_days(), "location": "Milner 304"})
+    assert r.status_code == 201, r.json
+    (announcement,) = read(client, leader, group_id)["data"]
+    assert announcement["message_type"] == "announcement" and announcement["sender_id"] == member.id
+    assert "Midterm review" in announcement["content"] and "Milner 304" in announcement["content"]
+    assert my_groups(client, leader)[group_id]["unread_count"] == 1
+
+    quiet = factory.college(features=["core", "study_sessions"])  # no chat: the session alone
+    quiet_group = group_of(client, quiet)
+    r = client.post(f"/api/v1/groups/{quiet_group}/sessions", headers=quiet.students[0].headers,
+                    json={"title": "Review", "scheduled_time": in_two_days()})
+    assert r.status_code == 201

@@ -351,11 +351,11 @@ def test_session_changed_is_published_only_after_commit(app, client, crew):
     _, group, leader, alice, bob, _ = crew
     broker = app.extensions["studysync.broker"]
     factory = app.extensions["studysync.db"].session_factory
-    received, at_commit = [], []
+    received, at_commit, chat = [], [], []
 
     def drain():
         while (item := sub.get(timeout=0)) is not None:
-            received.append(item)
+            (received if item["type"] == "session.changed" else chat).append(item)
 
     def before_commit(session):
         queued = [e.data["action"] for e in pending_events(session) if e.type == "session.changed"]
@@ -380,6 +380,10 @@ def test_session_changed_is_published_only_after_commit(app, client, crew):
     assert at_commit == [(["scheduled"], 0), (["rsvp"], 1), (["updated"], 2), (["cancelled"], 3)]
 
     assert [e["type"] for e in received] == ["session.changed"] * 4
+    # scheduling also announced the session in the group's chat, in the same commit
+    (announcement,) = chat
+    assert announcement["type"] == "message.created" and announcement["data"]["message_type"] == "announcement"
+    assert session["title"] in announcement["data"]["content"] and announcement["data"]["sender_id"] == alice.id
     assert [e["data"]["action"] for e in received] == ["scheduled", "rsvp", "updated", "cancelled"]
     first, last = received[0]["data"]["session"], received[-1]["data"]["session"]
     assert first["session_id"] == session["session_id"] and first["scheduled_time"] == session["scheduled_time"]
