@@ -28,10 +28,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..db import db, new_id, utcnow
-from ..errors import BadRequest, Conflict
+from ..errors import BadRequest, Conflict, NotFound
 from ..models import GroupMessage, GroupReadMarker, MessageReaction, StudyGroup, User
 from ..policies import can_announce, can_delete_message, ensure, ensure_use_chat
-from ..queries import CursorPage, advance_read_marker, cursor_rows, get_scoped_or_404
+from ..queries import CursorPage, advance_read_marker, cursor_rows
 from ..realtime import group_channel, user_channel
 from . import groups, notifications
 from .events import publish_after_commit
@@ -130,13 +130,19 @@ def _chat_group(actor: User, group_id: str, *, lock: bool = False) -> StudyGroup
     return group
 
 
-def _message_in_chat(actor: User, message_id: str) -> tuple[GroupMessage, StudyGroup]:
-    message = get_scoped_or_404(GroupMessage, message_id, MESSAGE_NOT_FOUND)
+def _message_in_chat(actor: User, message_id: str, *, shared: bool = False) -> tuple[GroupMessage, StudyGroup]:
+    """The message, locked until the caller commits (`shared`: it may not change meanwhile), so an
+    edit or a reaction cannot land on a message deleted at the same moment."""
+    message = db.session.execute(
+        select(GroupMessage).where(GroupMessage.id == message_id)
+        .with_for_update(read=shared).execution_options(populate_existing=True)).scalar_one_or_none()
+    if message is None:
+        raise NotFound(MESSAGE_NOT_FOUND)
     return message, _chat_group(actor, message.group_id)
 
 
-def _live_message(actor: User, message_id: str) -> tuple[GroupMessage, StudyGroup]:
-    message, group = _message_in_chat(actor, message_id)
+def _live_message(actor: User, message_id: str, *, shared: bool = False) -> tuple[GroupMessage, StudyGroup]:
+    message, group = _message_in_chat(actor, message_id, shared=shared)
     if message.is_deleted:
         raise Conflict(MESSAGE_DELETED_ALREADY)
     return message, group
@@ -296,7 +302,7 @@ def toggle_reaction(actor: User, message_id: str, emoji: str) -> dict[str, Any]:
     """Add the caller's `emoji` to the message, or take it back if it is there; the message comes
     back with its reactions regrouped."""
     emoji = _emoji(emoji)
-    message, group = _live_message(actor, message_id)
+    message, group = _live_message(actor, message_id, shared=True)
     mine = (MessageReaction.message_id == message.id, MessageReaction.user_id == actor.id,
             MessageReaction.emoji == emoji)
     removed = db.session.execute(delete(MessageReaction).where(*mine)).rowcount

@@ -3,9 +3,12 @@ while others keep writing, who may do what, and isolation between colleges."""
 import threading
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+
 from studysync.db import db
-from studysync.models import User
-from studysync.services.chat import post_message
+from studysync.errors import Conflict
+from studysync.models import GroupMessage, MessageReaction, User
+from studysync.services.chat import delete_message, edit_message, post_message, toggle_reaction
 from studysync.tenancy import tenant_context
 from tests.factories import Factory, make_classroom, make_group
 
@@ -418,3 +421,35 @@ def test_scheduling_a_study_session_announces_it_in_the_chat(client, factory):
     r = client.post(f"/api/v1/groups/{quiet_group}/sessions", headers=quiet.students[0].headers,
                     json={"title": "Review", "scheduled_time": in_two_days()})
     assert r.status_code == 201
+
+
+def test_an_edit_or_a_reaction_racing_a_delete_never_brings_anything_back(app, client, factory):
+    """Whatever order they commit in, a deleted message keeps no content and no reactions."""
+    kit = factory.college(students_count=3)
+    leader, member, third = kit.students
+    group_id = group_of(client, kit, members_count=3)
+    ids = post_many(app, kit.id, member, group_id, [f"draft {i}" for i in range(8)])
+
+    def as_user(actor, fn, *args):
+        with app.app_context(), tenant_context(kit.id):
+            try:
+                fn(db.session.get(User, actor.id), *args)
+            except Conflict:  # the loser found the message already deleted: that is the point
+                pass
+
+    for message_id in ids:
+        start = threading.Barrier(3)
+        calls = ((member, edit_message, message_id, "edited"), (leader, delete_message, message_id),
+                 (third, toggle_reaction, message_id, "👍"))
+        racers = [threading.Thread(target=lambda call=call: (start.wait(10), as_user(*call))) for call in calls]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(30)
+
+    with app.app_context(), tenant_context(kit.id):
+        rows = db.session.execute(select(GroupMessage).where(GroupMessage.id.in_(ids))).scalars().all()
+        reactions = db.session.execute(select(MessageReaction.message_id)).scalars().all()
+    assert len(rows) == 8 and all(row.deleted_at is not None for row in rows)
+    assert [row.content for row in rows] == [None] * 8
+    assert reactions == []
