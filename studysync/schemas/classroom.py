@@ -1,9 +1,9 @@
 """Classrooms and their enrollment lists."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from .common import MAX_PAGE_SIZE, TrimmedString, UTCDateTime
+from .common import PageQuerySchema, TrimmedString, UTCDateTime
 
 MAX_IDS = 500
 
@@ -27,12 +27,7 @@ class StudentIdsSchema(Schema):
                               validate=validate.Length(max=MAX_IDS))
 
 
-class ClassroomListQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+class ClassroomListQuerySchema(PageQuerySchema):
     q = fields.String()
 
 

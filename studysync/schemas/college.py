@@ -1,7 +1,7 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.college import COLLEGE_STATUSES
-from .common import Email, Password, TrimmedString, UTCDateTime
+from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
 
 SUBDOMAIN = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
                             error="Subdomain may contain lowercase letters, digits and hyphens")
@@ -53,9 +53,10 @@ class CollegeUpdateSchema(Schema):
     college_status = fields.String(validate=validate.OneOf(COLLEGE_STATUSES), attribute="status")
 
 
-class CollegeListQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class CollegeListQuerySchema(PageQuerySchema):
+    class Meta:
+        unknown = RAISE  # unknown query parameters stay a 400 on this list (PageQuerySchema ignores them)
+
     status = fields.String(validate=validate.OneOf(COLLEGE_STATUSES))
     q = fields.String()
 

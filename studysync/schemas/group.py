@@ -1,10 +1,10 @@
 """Study groups, memberships and join requests."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ..models.group import JOIN_POLICIES
-from .common import MAX_PAGE_SIZE, TrimmedString, UTCDateTime
+from .common import PageQuerySchema, TrimmedString, UTCDateTime
 
 MAX_GROUP_SIZE = 100
 MAX_USER_IDS = 100
@@ -45,24 +45,14 @@ class UserIdsSchema(Schema):
                            validate=validate.Length(max=MAX_USER_IDS))
 
 
-class GroupListQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+class GroupListQuerySchema(PageQuerySchema):
     q = fields.String()
     subject = fields.String()
     classroom_id = fields.String()
     has_space = fields.Boolean()
 
 
-class MyGroupsQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+class MyGroupsQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(("active", "pending")))
 
 

@@ -1,17 +1,12 @@
 """Notifications as their owner reads them."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from .common import MAX_PAGE_SIZE, UTCDateTime, envelope
+from .common import PageQuerySchema, UTCDateTime, envelope
 
 
-class NotificationQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+class NotificationQuerySchema(PageQuerySchema):
     unread = fields.Boolean(load_default=False)
 
 

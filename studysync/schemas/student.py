@@ -1,8 +1,8 @@
 """Students in the PCRM naming (`student_*`), as the seed fixes it."""
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.user import USER_STATUSES
-from .common import Email, Password, TrimmedString, UTCDateTime
+from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
 
 NAME = validate.Length(min=2, max=120, error="Minimum 2 characters")
 YEAR = validate.Range(min=1, max=10)
@@ -90,9 +90,10 @@ class StudentUpdateSchema(Schema):
     group_limit = fields.Integer(validate=validate.Range(min=1, max=50), allow_none=True)
 
 
-class StudentListQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class StudentListQuerySchema(PageQuerySchema):
+    class Meta:
+        unknown = RAISE  # unknown query parameters stay a 400 on this list (PageQuerySchema ignores them)
+
     q = fields.String()
     department = fields.String()
     year = fields.Integer()

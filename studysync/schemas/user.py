@@ -1,7 +1,7 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.user import STAFF_ROLES
-from .common import Email, Password, TrimmedString, UTCDateTime
+from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
 
 NAME = validate.Length(min=2, max=120, error="Minimum 2 characters")
 
@@ -31,8 +31,9 @@ class StaffUpdateSchema(Schema):
     role = fields.String(validate=validate.OneOf(STAFF_ROLES))
 
 
-class StaffListQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class StaffListQuerySchema(PageQuerySchema):
+    class Meta:
+        unknown = RAISE  # unknown query parameters stay a 400 on this list (PageQuerySchema ignores them)
+
     role = fields.String(validate=validate.OneOf(STAFF_ROLES))
     q = fields.String()
