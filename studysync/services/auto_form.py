@@ -17,8 +17,9 @@ from ..matching import ProfileData, Weights, auto_form
 from ..models import ClassroomEnrollment, GroupMember, Profile, StudyGroup, User
 from . import embeddings
 from .classrooms import get_classroom_or_404
-from .groups import _commit, _lock_users, _tick, active_group_counts, group_limit_of
+from .groups import MEMBERSHIP_RACE, active_group_counts, found_group, group_limit_of, lock_users
 from .recommendations import weights_of
+from .users import commit_or_conflict
 
 
 def _eligible(classroom_id: str) -> list[tuple[User, Profile | None]]:
@@ -59,7 +60,7 @@ def auto_form_groups(actor: User, classroom_id: str, data: dict[str, Any]) -> di
         result["groups"] = groups
         return result
 
-    _lock_users(users)  # group limits hold under concurrency, as in services/groups.py
+    lock_users(users)  # group limits hold under concurrency, as in services/groups.py
     counts = active_group_counts(users)
     full = [users[u].name for u in users if counts.get(u, 0) >= group_limit_of(users[u])]
     if full:
@@ -67,16 +68,13 @@ def auto_form_groups(actor: User, classroom_id: str, data: dict[str, Any]) -> di
     now = utcnow()
     base = classroom.name
     for number, group in enumerate(groups, start=1):
-        row = StudyGroup(name=f"{base} Group {number}"[:120], subject=_common_subject(profiles, group["members"]), max_members=max(group_size, len(group["members"])),
-                         min_rating=0, join_policy="invite", classroom_id=classroom.id, leader_id=actor.id,
-                         created_by=actor.id, member_count=len(group["members"]), created_at=now, updated_at=now)
-        db.session.add(row)
-        db.session.flush()
-        for i, member in enumerate(group["members"]):
-            db.session.add(GroupMember(group_id=row.id, user_id=member["user_id"], role="member", status="active",
-                                       invited=True, joined_at=_tick(now, i), created_at=now))
+        row = StudyGroup(name=f"{base} Group {number}"[:120], subject=_common_subject(profiles, group["members"]),
+                         max_members=max(group_size, len(group["members"])), min_rating=0, join_policy="invite",
+                         classroom_id=classroom.id, leader_id=actor.id, created_by=actor.id,
+                         created_at=now, updated_at=now)
+        found_group(row, [member["user_id"] for member in group["members"]], now)
         group.update(group_id=row.id, name=row.name)
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     result["groups"] = groups
     return result
 

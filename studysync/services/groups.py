@@ -40,6 +40,7 @@ from ..realtime.stream import MEMBERSHIP_CHANGED
 from . import notifications
 from .events import publish_after_commit
 from .classrooms import classroom_ids_of, enrolled_among, get_classroom_or_404, is_enrolled
+from .users import commit_or_conflict
 
 GROUP_NOT_FOUND = "Group not found"
 ALREADY_MEMBER = "You are already a member of this group"
@@ -51,6 +52,7 @@ NOT_MEMBER = "You are not a member of this group"
 NO_REQUEST = "No pending join request from this user"
 LEADER_STAYS = "The leader must remain a member; hand leadership to another member first"
 ONLY_ENROLLED = "Only students enrolled in this classroom can join its groups"
+MEMBERSHIP_RACE = "Membership changed at the same time; please retry"
 
 ACTIVE, PENDING, LEFT, REMOVED, REJECTED = "active", "pending", "left", "removed", "rejected"
 LEADER, MEMBER = "leader", "member"
@@ -92,7 +94,7 @@ def _memberships(group_id: str, user_ids: Iterable[str]) -> dict[str, GroupMembe
     return {m.user_id: m for m in rows}
 
 
-def _lock_users(user_ids: Iterable[str]) -> dict[str, User]:
+def lock_users(user_ids: Iterable[str]) -> dict[str, User]:
     ids = sorted(set(user_ids))
     if not ids:
         return {}
@@ -281,15 +283,37 @@ def _activate(group: StudyGroup, user_id: str, existing: GroupMember | None, *, 
               role: str = MEMBER, now=None) -> GroupMember:
     """Make `user_id` an active member (the group row is locked by the caller)."""
     now = now or utcnow()
-    membership = existing or GroupMember(group_id=group.id, user_id=user_id, created_at=now)
+    membership = _active_membership(group.id, user_id, existing, invited=invited, role=role, now=now)
+    group.member_count += 1
+    group.updated_at = now
+    return membership
+
+
+def _active_membership(group_id: str, user_id: str, existing: GroupMember | None, *, invited: bool,
+                       role: str, now) -> GroupMember:
+    """The membership row of an active member, and the news for their live streams; the caller
+    counts it in the group's `member_count`."""
+    membership = existing or GroupMember(group_id=group_id, user_id=user_id, created_at=now)
     if existing is None:
         db.session.add(membership)
     membership.status, membership.role, membership.joined_at = ACTIVE, role, now
     membership.invited = membership.invited or invited
-    group.member_count += 1
-    group.updated_at = now
-    _announce_membership(group.id, user_id, ACTIVE)
+    _announce_membership(group_id, user_id, ACTIVE)
     return membership
+
+
+def found_group(group: StudyGroup, member_ids: list[str], now) -> StudyGroup:
+    """Add a new group with `member_ids` as its active members, senior first (the caller has locked
+    their user rows and checked their limits). A member who is the group's leader leads; the others
+    count as invited."""
+    group.member_count = len(member_ids)
+    db.session.add(group)
+    db.session.flush()  # the group row first: memberships reference it
+    for i, user_id in enumerate(member_ids):
+        leads = user_id == group.leader_id
+        _active_membership(group.id, user_id, None, invited=not leads, role=LEADER if leads else MEMBER,
+                           now=_tick(now, i))
+    return group
 
 
 def _deactivate(group: StudyGroup, membership: GroupMember, status: str) -> None:
@@ -306,14 +330,6 @@ def _announce_membership(group_id: str, user_id: str, status: str) -> None:
     """Tell the user's live streams, after the commit, to start or stop following the group's chat
     (a removed member's open socket stops receiving the group's events at once)."""
     publish_after_commit(user_channel(user_id), MEMBERSHIP_CHANGED, {"group_id": group_id, "status": status})
-
-
-def _commit(message: str = "Membership changed at the same time; please retry") -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message)
 
 
 # Views (plain objects for the schemas) ---------------------------------------------------------
@@ -394,7 +410,7 @@ def create_group(actor: User, data: dict[str, Any]) -> StudyGroup:
         message = f"{len(members)} members do not fit in max_members {data['max_members']}"
         raise BadRequest(message, errors={"member_ids": [message]})
 
-    locked = _lock_users(m.id for m in members)
+    locked = lock_users(m.id for m in members)
     _ensure_within_limits(actor, locked.values())
     now = utcnow()
     group = StudyGroup(
@@ -402,15 +418,10 @@ def create_group(actor: User, data: dict[str, Any]) -> StudyGroup:
         schedule=data.get("schedule"), location=data.get("location"), max_members=data["max_members"],
         min_rating=data.get("min_rating") or 0, join_policy=data.get("join_policy") or "open",
         classroom_id=classroom.id if classroom else None, leader_id=actor.id, created_by=actor.id,
-        member_count=len(members), created_at=now, updated_at=now,
+        created_at=now, updated_at=now,
     )
-    db.session.add(group)
-    db.session.flush()  # the group row first: memberships reference it
-    for i, member in enumerate(members):
-        is_leader = member.id == actor.id
-        db.session.add(GroupMember(group_id=group.id, user_id=member.id, role=LEADER if is_leader else MEMBER,
-                                   status=ACTIVE, invited=not is_leader, joined_at=_tick(now, i), created_at=now))
-    _commit()
+    found_group(group, [m.id for m in members], now)
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, _Access(group, classroom, None))
 
 
@@ -441,7 +452,7 @@ def update_group(actor: User, group_id: str, changes: dict[str, Any]) -> StudyGr
         if field in changes:
             setattr(group, field, changes[field])
     group.updated_at = utcnow()
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
 
@@ -450,13 +461,13 @@ def set_archived(actor: User, group_id: str, archived: bool) -> StudyGroup:
     re-checks each student member's group limit, since their membership counts again."""
     access = _managed(actor, group_id)
     if not archived and access.group.is_archived:
-        locked = _lock_users(active_member_ids(access.group.id))
+        locked = lock_users(active_member_ids(access.group.id))
         _ensure_within_limits(actor, locked.values())
     group = lock_group(access.group.id)
     if group.is_archived != archived:
         group.is_archived = archived
         group.updated_at = utcnow()
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
 
@@ -557,7 +568,7 @@ def join_group(actor: User, group_id: str) -> tuple[StudyGroup, GroupMember]:
     if group.join_policy == "request" and not invited:
         return group, _request_to_join(actor, group)
 
-    user = _lock_users([actor.id]).get(actor.id, actor)
+    user = lock_users([actor.id]).get(actor.id, actor)
     group = lock_group(group.id)
     membership = membership_of(group.id, actor.id, fresh=True)
     _ensure_open(group)
@@ -565,13 +576,13 @@ def join_group(actor: User, group_id: str) -> tuple[StudyGroup, GroupMember]:
     _ensure_space(group, 1)
     _ensure_within_limits(actor, [user])
     membership = _activate(group, actor.id, membership, invited=False)
-    _commit(ALREADY_MEMBER)
+    commit_or_conflict(ALREADY_MEMBER)
     return group, membership
 
 
 def _request_to_join(actor: User, group: StudyGroup) -> GroupMember:
     _ensure_space(group, 1)  # pointless to queue for a full group; approval checks again
-    user = _lock_users([actor.id]).get(actor.id, actor)
+    user = lock_users([actor.id]).get(actor.id, actor)
     _ensure_within_limits(actor, [user])
     membership = membership_of(group.id, actor.id, fresh=True)
     _ensure_not_member(membership)
@@ -585,7 +596,7 @@ def _request_to_join(actor: User, group: StudyGroup) -> GroupMember:
         f"{actor.name} wants to join {group.name}",
         {"groupId": group.id, "groupName": group.name, "requesterId": actor.id, "requesterName": actor.name},
     )
-    _commit(ALREADY_PENDING)
+    commit_or_conflict(ALREADY_PENDING)
     return membership
 
 
@@ -610,7 +621,7 @@ def leave_group(actor: User, group_id: str) -> StudyGroup:
             group.leader_id = successor.user_id
     if was_active and group.member_count == 0:
         group.is_archived = True
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _decorate([group])[0]
 
 
@@ -627,7 +638,7 @@ def add_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGroup:
     if not user_ids:
         raise BadRequest("user_ids must be a non-empty array", errors={"user_ids": ["Must not be empty"]})
     users = _valid_members(user_ids, access.classroom)
-    locked = _lock_users(u.id for u in users)
+    locked = lock_users(u.id for u in users)
     group = lock_group(access.group.id)
     _ensure_open(group)
     current = _memberships(group.id, locked)
@@ -638,7 +649,7 @@ def add_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGroup:
     now = utcnow()
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
 
@@ -649,7 +660,7 @@ def replace_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGro
     target_ids = {u.id for u in target}
     if access.group.leader_id not in target_ids and _leader_is_member(access.group):
         raise BadRequest(LEADER_STAYS, errors={"user_ids": [LEADER_STAYS]})
-    locked = _lock_users(target_ids)
+    locked = lock_users(target_ids)
     group = lock_group(access.group.id)
     _ensure_open(group)
     active = {m.user_id: m for m in db.session.execute(
@@ -667,7 +678,7 @@ def replace_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGro
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
     group.updated_at = now
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
 
@@ -685,7 +696,7 @@ def remove_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGrou
         if membership.status in (ACTIVE, PENDING):
             _deactivate(group, membership, REMOVED)
     group.updated_at = utcnow()
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
 
@@ -713,7 +724,7 @@ def _pending_request(access: _Access, user_id: str) -> None:
 def approve_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGroup, GroupMember]:
     access = _managed(actor, group_id)
     _pending_request(access, user_id)
-    requester = _lock_users([user_id]).get(user_id)
+    requester = lock_users([user_id]).get(user_id)
     group = lock_group(access.group.id)
     membership = membership_of(group.id, user_id, fresh=True)
     if requester is None or membership is None or membership.status != PENDING:
@@ -726,7 +737,7 @@ def approve_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGrou
     _activate(group, user_id, membership, invited=False)
     notifications.notify(user_id, notifications.REQUEST_APPROVED, "Join request approved",
                          f"You are now a member of {group.name}", {"groupId": group.id, "groupName": group.name})
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return group, membership
 
 
@@ -741,5 +752,5 @@ def reject_request(actor: User, group_id: str, user_id: str) -> tuple[StudyGroup
     notifications.notify(user_id, notifications.REQUEST_REJECTED, "Join request declined",
                          f"Your request to join {group.name} was declined",
                          {"groupId": group.id, "groupName": group.name})
-    _commit()
+    commit_or_conflict(MEMBERSHIP_RACE)
     return group, membership

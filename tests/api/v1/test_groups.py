@@ -433,3 +433,19 @@ def test_another_colleges_admin_teacher_and_student_get_404_everywhere(app, clie
     # ids of the other college inside a body are unknown users, never members
     r = client.post(f"/api/v1/groups/{gid}/members", json={"user_ids": [intruders.student.id]}, headers=leader.headers)
     assert r.status_code == 400
+
+
+def test_the_creators_stream_follows_the_group_they_just_created(app, client, factory):
+    """Creating a group tells its members' open streams to follow it, as joining does."""
+    from studysync.realtime import user_channel
+
+    kit = factory.college(students_count=2)
+    creator, listed = kit.students
+    subscription = app.extensions["studysync.broker"].subscribe([user_channel(creator.id), user_channel(listed.id)])
+    try:
+        group = make_group(client, creator, member_ids=[listed.id])
+        events = [subscription.get(timeout=2) for _ in range(2)]
+    finally:
+        subscription.close()
+    assert sorted((e["type"], e["data"]["group_id"], e["data"]["status"]) for e in events) == [
+        ("membership.changed", group["group_id"], "active")] * 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from studysync.realtime import user_channel
 from tests.factories import make_classroom, make_group
 
 EVENINGS = {"Monday": ["Evening (5-9 PM)"], "Wednesday": ["Evening (5-9 PM)"]}
@@ -275,3 +276,22 @@ def test_version_moves_only_on_changes_that_matter(client, kit, app):
         row.subject = "Physics"
         db.session.commit()
         assert college_version(kit.id) == version + 1
+
+
+def test_auto_formed_members_streams_follow_their_new_group(app, client, classroom_kit):
+    """Each member's open stream is told to follow the group it was placed in, as on a join."""
+    kit, classroom = classroom_kit
+    broker = app.extensions["studysync.broker"]
+    subscription = broker.subscribe([user_channel(s.id) for s in kit.students])
+    try:
+        r = auto_form(client, kit.teacher, classroom["classroom_id"], group_size=3)
+        assert r.status_code == 200, r.json
+        told = {}
+        while (event := subscription.get(timeout=2)) is not None and len(told) < len(kit.students):
+            if event["type"] == "membership.changed":
+                told.setdefault(event["data"]["group_id"], []).append(event["data"]["status"])
+    finally:
+        subscription.close()
+    placed = {g["group_id"]: len(g["members"]) for g in r.json["data"]["groups"]}
+    assert {group_id: len(statuses) for group_id, statuses in told.items()} == placed
+    assert {s for statuses in told.values() for s in statuses} == {"active"}
