@@ -27,7 +27,6 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..db import db, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
