@@ -40,6 +40,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def utc_iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a `Z`, as every response and live event shows a time (None stays None)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # the databases hand back naive UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

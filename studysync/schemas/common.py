@@ -6,10 +6,11 @@ document shows the real shape of each route.
 """
 from __future__ import annotations
 
-from datetime import timezone
 from functools import lru_cache
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from ..db import utc_iso
 
 MAX_PAGE_SIZE = 100
 
@@ -18,11 +19,7 @@ class UTCDateTime(fields.DateTime):
     """ISO-8601 in UTC with `Z` (never a naive time, never `+00:00`)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return utc_iso(value)
 
 
 class TrimmedString(fields.String):

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ..db import db, new_id, utcnow
+from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import GroupMessage, GroupReadMarker, MessageReaction, StudyGroup, User
 from ..policies import can_announce, can_delete_message, ensure, ensure_use_chat
@@ -59,10 +59,6 @@ GROUP_ARCHIVED = "This group is archived"
 # Views -----------------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
-
-
 def message_view(message: GroupMessage, sender_name: str, reactions: list[dict[str, Any]] | None = None,
                  viewer_id: str | None = None) -> dict[str, Any]:
     """The message as every read shows it; a deleted one keeps its place but not its content.
@@ -83,8 +79,8 @@ def message_view(message: GroupMessage, sender_name: str, reactions: list[dict[s
 
 def _event_view(view: dict[str, Any]) -> dict[str, Any]:
     """The same in plain JSON for the broker (no per-viewer `reacted`)."""
-    return {**view, "created_at": _iso(view["created_at"]), "edited_at": _iso(view["edited_at"]),
-            "deleted_at": _iso(view["deleted_at"]),
+    return {**view, "created_at": utc_iso(view["created_at"]), "edited_at": utc_iso(view["edited_at"]),
+            "deleted_at": utc_iso(view["deleted_at"]),
             "reactions": [{k: v for k, v in r.items() if k != "reacted"} for r in view["reactions"]]}
 
 
@@ -293,7 +289,7 @@ def delete_message(actor: User, message_id: str) -> dict[str, Any]:
         message.content = message.image_url = None
         db.session.execute(delete(MessageReaction).where(MessageReaction.message_id == message.id))
         publish_after_commit(group_channel(group.id), MESSAGE_DELETED, {
-            "message_id": message.id, "group_id": group.id, "deleted_at": _iso(message.deleted_at)})
+            "message_id": message.id, "group_id": group.id, "deleted_at": utc_iso(message.deleted_at)})
         db.session.commit()
     return _views([message], actor.id)[0]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from ..db import db, new_id, utcnow
+from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
 from ..models.social import ordered_pair
@@ -44,10 +44,6 @@ def message_view(message: DirectMessage, sender_name: str) -> dict[str, Any]:
     return {"message_id": message.id, "conversation_id": message.conversation_id,
             "sender_id": message.sender_id, "sender_name": sender_name, "receiver_id": message.receiver_id,
             "content": message.content, "created_at": message.created_at}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 # Conversations and markers ---------------------------------------------------------------------
@@ -95,7 +91,7 @@ def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
     notifications.notify(receiver.id, DIRECT_MESSAGE, f"New message from {actor.name}", preview,
                          {"senderId": actor.id, "senderName": actor.name, "messageId": message.id})
     publish_after_commit([user_channel(actor.id), user_channel(receiver.id)], DM_CREATED,
-                         {**view, "created_at": _iso(now)})
+                         {**view, "created_at": utc_iso(now)})
     db.session.commit()
     return view
 

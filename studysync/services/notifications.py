@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from ..db import db, new_id, utcnow
+from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
 from ..queries import Page, paginate
@@ -34,7 +34,7 @@ def event_payload(notification: Notification) -> dict:
         "message": notification.message,
         "data": notification.data,
         "read": notification.read_at is not None,
-        "created_at": notification.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": utc_iso(notification.created_at),
     }
 
 

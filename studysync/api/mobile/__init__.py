@@ -6,7 +6,6 @@ implemented here; body-less POSTs never parse JSON (the app sends a JSON content
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -15,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...config import settings
-from ...db import db
+from ...db import db, utc_iso
 from ...errors import ApiError, BadRequest, envelope, handle_http_exception
 from ...features import require_feature
 from ...models import College, User
@@ -33,8 +32,6 @@ LIST_LIMIT = 100
 # Shapes -----------------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def _ok(**fields) -> Response:
@@ -260,7 +257,7 @@ def my_groups():
         "id": gr.id, "title": gr.name, "subject": gr.subject or "", "description": gr.description or "",
         "schedule": gr.schedule or "Flexible", "location": gr.location or "TBD", "maxMembers": gr.max_members,
         "currentMembers": gr.member_count, "leaderName": gr.leader_name or "", "role": gr.role,
-        "status": gr.status, "createdAt": _iso(gr.created_at), "joinedAt": _iso(gr.joined_at),
+        "status": gr.status, "createdAt": utc_iso(gr.created_at), "joinedAt": utc_iso(gr.joined_at),
     } for gr in page.items]
     return _ok(groups=items)
 
@@ -324,7 +321,7 @@ def list_notifications():
     user = current_user()
     page = notifications.list_notifications(user, 1, LIST_LIMIT)
     items = [{"id": n.id, "type": n.type, "title": n.title, "message": n.message, "read": n.read_at is not None,
-              "createdAt": _iso(n.created_at), "data": dict(n.data or {})} for n in page.items]
+              "createdAt": utc_iso(n.created_at), "data": dict(n.data or {})} for n in page.items]
     return _ok(notifications=items, unreadCount=notifications.unread_count(user))
 
 

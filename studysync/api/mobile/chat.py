@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...auth.current import current_user
+from ...db import utc_iso
 from ...features import require_feature
 from ...services import chat
-from . import _body, _iso, _ok, _text, bp
+from . import _body, _ok, _text, bp
 
 
 def _message(view: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _message(view: dict[str, Any]) -> dict[str, Any]:
         "content": content, "message": content,
         "messageType": view["message_type"], "type": view["message_type"],
         "imageUrl": view["image_url"], "imageUri": view["image_url"],
-        "timestamp": _iso(view["created_at"]), "createdAt": _iso(view["created_at"]),
+        "timestamp": utc_iso(view["created_at"]), "createdAt": utc_iso(view["created_at"]),
         "edited": view["edited_at"] is not None, "deleted": view["is_deleted"],
         "reactions": [{"userId": user_id, "emoji": group["emoji"]}
                       for group in view["reactions"] for user_id in group["user_ids"]],

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...auth.current import current_user
+from ...db import utc_iso
 from ...features import require_feature
 from ...services import direct_messages, friends
-from . import LIST_LIMIT, _body, _iso, _ok, bp
+from . import LIST_LIMIT, _body, _ok, bp
 
 
 def _id(value: Any) -> str:
@@ -28,7 +29,7 @@ def send_friend_request():
 def friend_requests():
     page = friends.pending_requests(current_user(), "incoming", 1, LIST_LIMIT)
     items = [{"id": r["request_id"], "status": r["status"], "senderId": r["sender"]["user_id"],
-              "senderName": r["sender"]["name"], "createdAt": _iso(r["created_at"])} for r in page.items]
+              "senderName": r["sender"]["name"], "createdAt": utc_iso(r["created_at"])} for r in page.items]
     return _ok(requests=items)
 
 
@@ -74,4 +75,4 @@ def _message(view: dict[str, Any]) -> dict[str, Any]:
     created = view["created_at"]
     return {"id": view["message_id"], "senderId": view["sender_id"], "senderName": view.get("sender_name") or "",
             "receiverId": view.get("receiver_id"), "content": view["content"],
-            "createdAt": created if isinstance(created, str) else _iso(created)}
+            "createdAt": created if isinstance(created, str) else utc_iso(created)}
