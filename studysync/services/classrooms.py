@@ -197,6 +197,11 @@ def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
         raise BadRequest("student_ids must be a non-empty array", errors={"student_ids": ["Must not be empty"]})
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
+    return _enroll_new(classroom, ids, current)
+
+
+def _enroll_new(classroom: Classroom, ids: list[str], current: set[str]) -> Classroom:
+    """Enroll the `ids` not in `current`, and commit."""
     for student_id in ids:
         if student_id not in current:
             db.session.add(ClassroomEnrollment(classroom_id=classroom.id, student_id=student_id))
@@ -216,12 +221,7 @@ def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -
             .where(ClassroomEnrollment.classroom_id == classroom.id, ClassroomEnrollment.student_id.in_(gone))
             .execution_options(synchronize_session=False)
         )
-    for student_id in ids:
-        if student_id not in current:
-            db.session.add(ClassroomEnrollment(classroom_id=classroom.id, student_id=student_id))
-    classroom.updated_at = utcnow()
-    commit_or_conflict("Enrollment changed at the same time; please retry")
-    return _decorate([classroom])[0]
+    return _enroll_new(classroom, ids, current)
 
 
 def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
