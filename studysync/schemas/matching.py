@@ -32,13 +32,9 @@ class CompatibilitySchema(Schema):
     performance = fields.Float()
 
 
-class RecommendationSchema(Schema):
-    """A group, a classmate, or (alone) the "create your own group" suggestion."""
+class CandidateSchema(Schema):
+    """A group (`group_id`, ...) or a classmate (`user_id`, ...), as recommendations and search show them."""
 
-    match_percentage = fields.Integer(allow_none=True)
-    compatibility = fields.Nested(CompatibilitySchema)
-    explanation = fields.String()
-    # groups
     group_id = fields.String()
     name = fields.String()
     subject = fields.String(allow_none=True)
@@ -47,31 +43,26 @@ class RecommendationSchema(Schema):
     member_count = fields.Integer()
     max_members = fields.Integer()
     join_policy = fields.String()
-    # partners
     user_id = fields.String()
     major = fields.String(allow_none=True)
     year = fields.String(allow_none=True)
     subjects = fields.List(fields.String())
+
+
+class RecommendationSchema(CandidateSchema):
+    """A group, a classmate, or (alone) the "create your own group" suggestion."""
+
+    match_percentage = fields.Integer(allow_none=True)
+    compatibility = fields.Nested(CompatibilitySchema)
+    explanation = fields.String()
     # the suggestion
     suggested = fields.Boolean()
     title = fields.String()
     description = fields.String()
 
 
-class SearchResultSchema(Schema):
+class SearchResultSchema(CandidateSchema):
     score = fields.Float()
-    group_id = fields.String()
-    name = fields.String()
-    subject = fields.String(allow_none=True)
-    schedule = fields.String(allow_none=True)
-    location = fields.String(allow_none=True)
-    member_count = fields.Integer()
-    max_members = fields.Integer()
-    join_policy = fields.String()
-    user_id = fields.String()
-    major = fields.String(allow_none=True)
-    year = fields.String(allow_none=True)
-    subjects = fields.List(fields.String())
     learning_style = fields.String(allow_none=True)
 
 
