@@ -1,6 +1,7 @@
 """Live events: the broker that fans them out (and, alongside it, the WebSocket stream)."""
 
 from studysync.realtime.broker import (
+    MEMBERSHIP_CHANGED,
     Broker,
     Event,
     InProcessBroker,
@@ -13,6 +14,7 @@ from studysync.realtime.broker import (
 )
 
 __all__ = [
+    "MEMBERSHIP_CHANGED",
     "Broker",
     "Event",
     "InProcessBroker",

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 1000
 DEFAULT_PREFIX = "studysync:"
+# On a user's channel: {"group_id", "status"}; the stream starts or stops following that group's channel.
+MEMBERSHIP_CHANGED = "membership.changed"
 
 
 def group_channel(group_id: Any) -> str:

@@ -32,13 +32,13 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
-from sqlalchemy import select
 
 from ..auth.current import INVALID_TOKEN, MISSING_HEADER, bearer_token, resolve_token
 from ..db import db
-from ..models import GroupMember, StudyGroup, User
+from ..models import User
+from ..services.groups import group_ids_of
 from ..tenancy import tenant_context
-from .broker import Subscription, group_channel, user_channel
+from .broker import MEMBERSHIP_CHANGED, Subscription, group_channel, user_channel
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN = 1013
 CLOSE_GOING_AWAY = 1001
 
-MEMBERSHIP_CHANGED = "membership.changed"
 FALLEN_BEHIND = "Too many events queued for this connection; reconnect and catch up"
 
 
@@ -67,13 +66,7 @@ def channels_for(user: User) -> list[str]:
     if user.college_id is None:  # the sysadmin has no groups
         return channels
     with tenant_context(user.college_id):
-        group_ids = db.session.execute(
-            select(GroupMember.group_id)
-            .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
-            .where(GroupMember.user_id == user.id, GroupMember.status == "active",
-                   StudyGroup.is_archived.is_(False))
-        ).scalars()
-        channels.extend(group_channel(group_id) for group_id in group_ids)
+        channels.extend(group_channel(group_id) for group_id in group_ids_of(user.id))
     return channels
 
 

@@ -34,8 +34,7 @@ from ..models import Classroom, College, GroupMember, GroupMessage, GroupReadMar
 from ..models.user import DEFAULT_GROUP_LIMIT
 from ..policies import can_manage_group, can_see_email, ensure, ensure_manage_group, ensure_view_group
 from ..queries import Page, after_row, get_scoped_or_404, paginate
-from ..realtime import user_channel
-from ..realtime.stream import MEMBERSHIP_CHANGED
+from ..realtime import MEMBERSHIP_CHANGED, user_channel
 from . import notifications
 from .events import publish_after_commit
 from .classrooms import classroom_ids_of, enrolled_among, get_classroom_or_404, is_enrolled
