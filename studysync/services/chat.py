@@ -41,7 +41,6 @@ MAX_IMAGE_URL = 500
 MAX_EMOJI = 16
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-PREVIEW_CHARS = 140
 TICK = timedelta(microseconds=1)
 
 MESSAGE_CREATED = "message.created"
@@ -259,8 +258,7 @@ def _notify_mentions(actor: User, group: StudyGroup, message: GroupMessage, user
     if not user_ids:
         return
     members = set(groups.active_member_ids(group.id)) & user_ids
-    text = message.content or "an image"
-    preview = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+    preview = notifications.preview(message.content or "an image")
     for user_id in sorted(members):
         notifications.notify(user_id, GROUP_MESSAGE_MENTION, f"{actor.name} mentioned you in {group.name}", preview,
                              {"groupId": group.id, "messageId": message.id, "senderId": actor.id})

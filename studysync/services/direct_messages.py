@@ -36,7 +36,6 @@ MAX_LIMIT = 100
 DM_CREATED = "dm.created"
 DM_READ = "dm.read"
 DIRECT_MESSAGE = "direct_message"
-PREVIEW_CHARS = 140
 TICK = timedelta(microseconds=1)
 
 
@@ -87,8 +86,7 @@ def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
     conversation.last_message_at, conversation.last_message_id = now, message.id
     _advance_marker(conversation.id, actor.id, message)
     view = message_view(message, actor.name)
-    preview = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
-    notifications.notify(receiver.id, DIRECT_MESSAGE, f"New message from {actor.name}", preview,
+    notifications.notify(receiver.id, DIRECT_MESSAGE, f"New message from {actor.name}", notifications.preview(text),
                          {"senderId": actor.id, "senderName": actor.name, "messageId": message.id})
     publish_after_commit([user_channel(actor.id), user_channel(receiver.id)], DM_CREATED,
                          {**view, "created_at": utc_iso(now)})

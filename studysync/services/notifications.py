@@ -19,6 +19,7 @@ from ..realtime import Event, user_channel
 
 AFTER_COMMIT_EVENTS = "studysync.after_commit_events"
 NOTIFICATION_CREATED = "notification.created"
+PREVIEW_CHARS = 140
 
 JOIN_REQUEST = "join_request"
 REQUEST_APPROVED = "request_approved"
@@ -36,6 +37,11 @@ def event_payload(notification: Notification) -> dict:
         "read": notification.read_at is not None,
         "created_at": utc_iso(notification.created_at),
     }
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """A message as a notification quotes it: at most `limit` characters, cut with an ellipsis."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def queue_event(event: Event) -> None:
