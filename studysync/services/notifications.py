@@ -1,9 +1,8 @@
 """Notifications: created by other services inside their own transaction, read by their owner.
 
 `notify()` only adds the row to the caller's session: the notification commits (or rolls back)
-with the change that caused it. It also records a live event for after the commit in
-`session.info[AFTER_COMMIT_EVENTS]`, a list of `realtime.Event`; the realtime issue flushes that
-list to the broker after a successful commit (and drops it on rollback). Nothing is published here.
+with the change that caused it. Its live event, `notification.created` on the user's channel,
+is queued with `events.publish_after_commit`: sent after that commit, dropped on a rollback.
 """
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
 from ..queries import Page, paginate
-from ..realtime import Event, user_channel
+from ..realtime import user_channel
+from .events import publish_after_commit
 
-AFTER_COMMIT_EVENTS = "studysync.after_commit_events"
 NOTIFICATION_CREATED = "notification.created"
 PREVIEW_CHARS = 140
 
@@ -44,17 +43,12 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def queue_event(event: Event) -> None:
-    """Hold `event` until the session's transaction commits (the realtime issue publishes it)."""
-    db.session.info.setdefault(AFTER_COMMIT_EVENTS, []).append(event)
-
-
 def notify(user_id: str, type: str, title: str, message: str, data: dict[str, Any] | None = None) -> Notification:
     """Tell `user_id` something, as part of the caller's transaction (the caller commits)."""
     notification = Notification(id=new_id(), user_id=user_id, type=type, title=title[:200], message=message,
                                 data=dict(data or {}), created_at=utcnow())
     db.session.add(notification)
-    queue_event(Event(NOTIFICATION_CREATED, event_payload(notification), [user_channel(user_id)]))
+    publish_after_commit([user_channel(user_id)], NOTIFICATION_CREATED, event_payload(notification))
     return notification
 
 

@@ -5,6 +5,7 @@ from studysync.db import db
 from studysync.models import Notification
 from studysync.realtime import Event, user_channel
 from studysync.services import notifications
+from studysync.services.events import pending_events
 from studysync.tenancy import all_tenants, tenant_context
 
 
@@ -20,7 +21,7 @@ def test_notify_joins_the_callers_transaction_and_queues_a_live_event(app, facto
     with app.app_context(), tenant_context(kit.id):
         note = notifications.notify(kit.student.id, "join_request", "New join request", "Sam wants to join",
                                     {"groupId": "g1"})
-        events = db.session.info[notifications.AFTER_COMMIT_EVENTS]
+        events = pending_events()
         assert events == [Event("notification.created", notifications.event_payload(note),
                                 (user_channel(kit.student.id),))]
         assert events[0].data["created_at"].endswith("Z") and events[0].data["notification_id"] == note.id
