@@ -1,7 +1,6 @@
 """Live events leave only after the change they announce has committed.
 
-Services queue events on the session with `publish_after_commit(channels, type, data)` (the
-notifications service queues its `notification.created` on the same list), and the listeners
+Services queue events on the session with `publish_after_commit(channels, type, data)`, and the listeners
 installed here publish them to the app's broker once the outermost transaction commits. A rollback
 drops them, so a client is never told about a message that does not exist; a savepoint that rolls
 back drops only what was queued inside it. Publishing never blocks or raises into the committed
