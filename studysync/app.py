@@ -56,11 +56,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
-    from .api import health
+    from .api import health, unit_of_work
     from .api import ids as url_ids
-    from .api import retry
-    from .api.v1 import register as register_v1
     from .api.mobile import bp as mobile_bp
+    from .api.v1 import register as register_v1
     from .realtime import stream
 
     register_v1(api)
@@ -68,7 +67,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
     stream.register(app)  # the WebSocket /api/v1/stream
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
-    retry.install(app, exclude={stream.stream.__name__})  # a deadlocked view runs again
+    unit_of_work.install(app, exclude={stream.stream.__name__})  # one commit per request, retried on deadlock
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
 
     from .cli import register_cli

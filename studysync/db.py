@@ -6,16 +6,25 @@ another request's objects.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -191,6 +200,55 @@ def failure_kind(exc: DBAPIError) -> str | None:
             return RETRY
         if "unable to open" in str(original):
             return UNAVAILABLE
+    return None
+
+
+UNIQUE, FOREIGN_KEY = "unique", "foreign_key"
+_MYSQL_DUPLICATE, _MYSQL_FOREIGN_KEYS = 1062, {1451, 1452}
+_SQLITE_COLUMNS = re.compile(r"UNIQUE constraint failed: (.+)$")
+_MYSQL_KEY = re.compile(r"for key '([^']+)'")
+
+
+def integrity_violation(exc: IntegrityError) -> tuple[str | None, str | None]:
+    """(`UNIQUE` or `FOREIGN_KEY` or None, the violated constraint's name when the database says).
+
+    PostgreSQL names the constraint; MariaDB names the key; SQLite names the columns, which are
+    matched to a unique constraint of the models' metadata."""
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is not None:
+        diag = getattr(original, "diag", None)
+        name = getattr(diag, "constraint_name", None)
+        return {"23505": UNIQUE, "23503": FOREIGN_KEY}.get(sqlstate), name
+    code = original.args[0] if getattr(original, "args", None) and isinstance(original.args[0], int) else None
+    if code == _MYSQL_DUPLICATE:
+        found = _MYSQL_KEY.search(str(original))
+        return UNIQUE, found.group(1).rsplit(".", 1)[-1] if found else None
+    if code in _MYSQL_FOREIGN_KEYS:
+        return FOREIGN_KEY, None
+    text = str(original)
+    if "FOREIGN KEY constraint failed" in text:
+        return FOREIGN_KEY, None
+    found = _SQLITE_COLUMNS.search(text)
+    if found:
+        return UNIQUE, _constraint_named_by_columns(found.group(1))
+    return None, None
+
+
+def _constraint_named_by_columns(columns: str) -> str | None:
+    """`users.college_id, users.email` → `uq_users_college_id_email` (SQLite's wording)."""
+    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
+    qualified = [c.strip() for c in columns.split(",")]
+    table_name = qualified[0].split(".", 1)[0]
+    wanted = [c.split(".", 1)[-1] for c in qualified]
+    table = Base.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    for constraint in table.constraints:
+        if isinstance(constraint, (UniqueConstraint, PrimaryKeyConstraint)) and \
+                [c.name for c in constraint.columns] == wanted:
+            return constraint.name
     return None
 
 

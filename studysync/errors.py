@@ -8,7 +8,6 @@ blueprint and unexpected exceptions all leave the same way. The mobile adapters 
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from flask import Flask, Response, jsonify, request
@@ -17,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from .db import RETRY, UNAVAILABLE, db, failure_kind
+from .tenancy import TenancyError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class ServiceUnavailable(ApiError):
     status, default_message = 503, "Service unavailable"
 
 
+NO_COLLEGE_MESSAGE = "This is for a college's users; the platform's sysadmin has no college"
 RETRY_MESSAGE = "This changed at the same moment as another request; please try again"
 UNAVAILABLE_MESSAGE = "The database is unavailable; please try again shortly"
 
@@ -151,7 +152,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError):
-        """A database failure outside a view (views retry their own, `api/retry.py`)."""
+        """A database failure outside a view (views retry their own, `api/unit_of_work.py`)."""
         kind = failure_kind(exc)
         db.session.rollback()
         if kind == RETRY:
@@ -159,6 +160,14 @@ def register_error_handlers(app: Flask) -> None:
         if kind == UNAVAILABLE:
             return envelope(503, UNAVAILABLE_MESSAGE)
         return _unexpected(exc)
+
+    @app.errorhandler(TenancyError)
+    def _tenancy(exc: Exception):
+        """Tenant data reached without a college (or across colleges): every entry point declares
+        its roles (`access.py`), so this is a bug; the client is refused, never shown a 500."""
+        log.error("Tenancy refused %s %s: %s", request.method, request.path, exc)
+        db.session.rollback()
+        return envelope(403, NO_COLLEGE_MESSAGE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

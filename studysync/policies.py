@@ -6,8 +6,10 @@ so every rule can be read, and tested, on its own.
 """
 from __future__ import annotations
 
-from .errors import Forbidden
+from .errors import Conflict, Forbidden
 from .models.user import STAFF_ROLES
+
+GROUP_ARCHIVED = "This group is archived"
 
 
 def is_staff(user) -> bool:
@@ -24,10 +26,8 @@ def ensure(allowed: bool, message: str | None = None) -> None:
 
 def can_see_email(viewer, subject, *, friends: bool = False) -> bool:
     """A classmate's email is private: shown to the person themself, to staff, and to friends.
-
-    The social issue passes `friends=True` once friendships exist; until then a student never
-    sees another student's email.
-    """
+    Every listing that shows people (profiles, group members, classroom rosters) asks this, with
+    `friends` from `services.friends.friend_ids_among`."""
     return viewer.id == subject.id or is_staff(viewer) or friends
 
 
@@ -72,10 +72,21 @@ def can_view_group(actor, group, classroom=None, *, member: bool, enrolled: bool
     return group.classroom_id is None or enrolled
 
 
-def can_create_group(actor, classroom=None, *, enrolled: bool) -> bool:
-    if classroom is None:
-        return actor.role in ("admin", "teacher", "student")
+def can_create_group_in(actor, classroom, *, enrolled: bool) -> bool:
+    """A classroom's groups are created by its teacher, an admin, or its enrolled students."""
     return can_manage_classroom(actor, classroom) or (actor.role == "student" and enrolled)
+
+
+def ensure_group_writable(group) -> None:
+    """An archived group is frozen: every write to it (messages, reactions, sessions, members,
+    settings) answers the same 409; reads go on working. Only unarchiving is allowed."""
+    if group.is_archived:
+        raise Conflict(GROUP_ARCHIVED)
+
+
+def ensure_create_group_in(actor, classroom, *, enrolled: bool) -> None:
+    ensure(can_create_group_in(actor, classroom, enrolled=enrolled),
+           "Only the classroom's teacher, an admin or its students can create groups in it")
 
 
 def ensure_manage_group(actor, group, classroom=None) -> None:

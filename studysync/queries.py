@@ -24,6 +24,14 @@ def get_scoped_or_404(model: type[T], object_id: str, message: str | None = None
     return obj
 
 
+def contains(column, text: str):
+    """`column` contains `text`, case-insensitively; `%` and `_` in `text` match themselves (a
+    search for "100%" is not a search for everything). `!` escapes: a backslash means different
+    things in the string literals of each database."""
+    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return func.lower(column).like(f"%{escaped}%", escape="!")
+
+
 @dataclass
 class Page(Generic[T]):
     items: Sequence[T]
@@ -62,19 +70,6 @@ def locked_or_created(model: type[T], keys: dict, **defaults) -> tuple[T, bool]:
         return row, True
     except IntegrityError:
         return db.session.execute(stmt).scalar_one(), False
-
-
-def advance_read_marker(model, keys: dict, message) -> bool:
-    """Move a read marker (`last_read_at`, `last_read_message_id`) forward to `message`, never back;
-    True if it moved."""
-    marker, created = locked_or_created(model, keys, last_read_at=message.created_at,
-                                        last_read_message_id=message.id)
-    if created:
-        return True
-    if (marker.last_read_at, marker.last_read_message_id) >= (message.created_at, message.id):
-        return False
-    marker.last_read_at, marker.last_read_message_id = message.created_at, message.id
-    return True
 
 
 # Cursor pages (message threads) ----------------------------------------------------------------

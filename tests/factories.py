@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from studysync.access import SYSTEM
+from studysync.db import db
 from studysync.services import colleges, sessions, students, users
 from studysync.services.bootstrap import create_sysadmin
 from studysync.tenancy import tenant_context
@@ -46,6 +48,7 @@ class Factory:
 
     def _actor(self, user) -> Actor:
         login = sessions.open_session(user, sessions.ClientInfo("pytest", "127.0.0.1"))
+        db.session.commit()
         return Actor(user.id, user.email, user.role, user.college_id, login.token, user.name)
 
     def sysadmin(self, email: str = "sysadmin@studysync.test") -> Actor:
@@ -57,14 +60,14 @@ class Factory:
         n = next(_counter)
         sub = f"c{n}"
         with self.app.app_context():
-            created = colleges.create_college(name or f"College {n}", sub, f"Admin {n}", f"admin@{sub}.edu",
+            created = colleges.create_college(SYSTEM, name or f"College {n}", sub, f"Admin {n}", f"admin@{sub}.edu",
                                               PASSWORD, features or ["core", "chat", "study_sessions", "ai_matching", "social"])
             college_id = created.college.id
             with tenant_context(college_id):
                 if domain:
                     colleges.update_settings(created.admin, college_id, {"email_domains": [domain]})
                 admin = self._actor(created.admin)
-                teacher = self._actor(users.create_staff(f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
+                teacher = self._actor(users.create_staff(created.admin, f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
                 kit = CollegeKit(college_id, sub, admin, teacher)
                 for i in range(students_count):
                     kit.students.append(self.student_in(kit, f"Student {n}-{i}"))
@@ -76,7 +79,7 @@ class Factory:
         with self.app.app_context(), tenant_context(kit.id):
             data = {"name": name, "email": f"s{n}@{kit.subdomain}.edu", "department": "Computer Science", "year": 2}
             data.update(record)
-            student, _ = students.create_student(data, PASSWORD)
+            student, _ = students.create_student(kit.admin, data, PASSWORD)
             return self._actor(student)
 
 

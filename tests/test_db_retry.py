@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from studysync.api.retry import ATTEMPTS, retrying
+from studysync.api.unit_of_work import ATTEMPTS, unit_of_work
 from studysync.db import RETRY, UNAVAILABLE, db, failure_kind
 from studysync.errors import RETRY_MESSAGE
 from tests.conftest import BACKEND, make_app
@@ -61,7 +61,7 @@ def test_two_requests_that_deadlock_both_succeed(app_factory, factory, migrated_
         lock_in_order(first, second, barrier if attempts.count(order) == 1 else None)
         return {"success": True, "order": order}
 
-    app.add_url_rule("/test/lock/<order>", "test_lock", retrying(view))
+    app.add_url_rule("/test/lock/<order>", "test_lock", unit_of_work(view))
     results = {}
 
     def call(order):
@@ -87,7 +87,7 @@ def test_a_deadlock_that_keeps_happening_is_a_409_asking_to_retry(app_factory, f
         calls.append(1)
         raise error
 
-    app.add_url_rule("/test/always-deadlocks", "always", retrying(view))
+    app.add_url_rule("/test/always-deadlocks", "always", unit_of_work(view))
     r = app.test_client().get("/test/always-deadlocks")
     assert r.status_code == 409 and r.json == {"success": False, "message": RETRY_MESSAGE}
     assert len(calls) == ATTEMPTS

@@ -4,15 +4,12 @@ victim college's data unchanged.
 The routes come from the app's own URL map, not from a list kept by hand, so a route added later
 is covered the day it is added; a new kind of id fails here until the victim below owns one.
 """
-from datetime import datetime, timedelta, timezone
-
 import pytest
 from sqlalchemy import select
 
 from studysync.db import Base, db
-from studysync.models import AuthSession, BulkImportJob, Notification
-from studysync.tenancy import all_tenants, tenant_context
-from tests.factories import make_classroom, make_group
+from studysync.tenancy import all_tenants
+from tests.support.world import build_world
 
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 
@@ -34,38 +31,8 @@ def victim_rows(app, college_id):
 
 @pytest.fixture
 def victim(app, client, factory):
-    """A college with one of everything an URL can name."""
-    kit = factory.college(students_count=3)
-    leader, member, requester = kit.students
-    classroom = make_classroom(client, kit, students=kit.students)
-    group_id = make_group(client, leader, join_policy="request", classroom_id=classroom["classroom_id"])["group_id"]
-    r = client.post(f"/api/v1/groups/{group_id}/members", headers=leader.headers, json={"user_ids": [member.id]})
-    assert r.status_code == 200, r.json
-    assert client.post(f"/api/v1/groups/{group_id}/join", headers=requester.headers).status_code == 200
-    message = client.post(f"/api/v1/groups/{group_id}/messages", headers=member.headers, json={"content": "hi"})
-    when = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
-    session = client.post(f"/api/v1/groups/{group_id}/sessions", headers=leader.headers,
-                          json={"title": "Review", "scheduled_time": when})
-    request = client.post("/api/v1/friends/requests", headers=member.headers, json={"user_id": requester.id})
-    assert message.status_code == 201 and session.status_code == 201 and request.status_code == 201, (
-        message.json, session.json, request.json)
-    with app.app_context(), tenant_context(kit.id):
-        job = BulkImportJob(created_by=kit.admin.id, status="finished", total=0)
-        db.session.add(job)
-        db.session.commit()
-        notification_id = db.session.execute(
-            select(Notification.id).where(Notification.user_id == leader.id)).scalars().first()
-        auth_session_id = db.session.execute(
-            select(AuthSession.id).where(AuthSession.user_id == member.id)).scalars().first()
-        job_id = job.id
-    ids = {
-        "college_id": kit.id, "user_id": requester.id, "student_id": requester.id, "group_id": group_id,
-        "classroom_id": classroom["classroom_id"], "message_id": message.json["data"]["message_id"],
-        "study_session_id": session.json["data"]["session_id"], "request_id": request.json["data"]["request"]["request_id"],
-        "notification_id": notification_id, "job_id": job_id, "session_id": auth_session_id,
-    }
-    assert all(ids.values()), ids
-    return kit, ids
+    world = build_world(app, client, factory)
+    return world.kit, world.ids
 
 
 def id_routes(app):

@@ -11,11 +11,13 @@ bp = Blueprint("health", __name__)
 
 
 def _database_ok() -> bool:
+    """A round trip on the request's own session: a second connection would wait, on SQLite, for
+    the lock the request's token check already holds."""
     try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 1"))
         return True
     except Exception:  # any driver error means "down" to a health check
+        db.session.rollback()
         return False
 
 

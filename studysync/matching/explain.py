@@ -8,12 +8,9 @@ have, strongest reason first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from .profile import ProfileData, readable_slot, slot_order
-
-if TYPE_CHECKING:
-    from .scoring import Weights
+from .weights import Weights
 
 SIMILAR_STYLE = 0.5  # MiniLM cosines above this read as "the same kind of learner"
 MAX_SUBJECTS_NAMED = 3
@@ -69,8 +66,6 @@ def explain(
     then the group's aggregate profile.
     """
     if weights is None:
-        from .scoring import Weights
-
         weights = Weights()
     style = "similar learning styles" if members else "similar learning style"
     candidates = [

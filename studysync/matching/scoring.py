@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .explain import explain
+from .weights import Weights
 from .matrix import CandidateMatrix, popcount
 from .profile import MAX_LEVEL, MIN_LEVEL, ProfileData
 
@@ -40,23 +41,6 @@ __all__ = [
 
 # Float sums like 0.4·0.5 + 0.3·1 can land a hair under 0.5; don't drop them.
 _THRESHOLD_SLACK = 1e-9
-
-
-@dataclass(frozen=True)
-class Weights:
-    subject: float = 0.4
-    schedule: float = 0.3
-    learning_style: float = 0.2
-    performance: float = 0.1
-    threshold: float = 0.5
-
-    def combine(self, subject, schedule, learning_style, performance):
-        return (
-            self.subject * subject
-            + self.schedule * schedule
-            + self.learning_style * learning_style
-            + self.performance * performance
-        )
 
 
 @dataclass

@@ -10,6 +10,7 @@ from ..db import Base, IdMixin, TenantScoped, TimestampMixin
 
 ROLES = ("sysadmin", "admin", "teacher", "student")
 STAFF_ROLES = ("admin", "teacher")
+COLLEGE_ROLES = ("admin", "teacher", "student")
 USER_STATUSES = ("active", "inactive")
 DEFAULT_GROUP_LIMIT = 5
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, validate
 
 from ..db import utc_iso
 
@@ -51,6 +51,20 @@ class Password(fields.String):
         if problem:
             raise ValidationError(problem)
         return value
+
+
+class HidesPrivateFields(Schema):
+    """Fields named in `PRIVATE` are left out, not shown as null, when the service withheld them
+    from this viewer (a classmate's email)."""
+
+    PRIVATE: tuple[str, ...] = ()
+
+    @post_dump
+    def _drop_withheld(self, data, **_kwargs):
+        for name in self.PRIVATE:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class EmptySchema(Schema):

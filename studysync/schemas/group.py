@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..models.group import JOIN_POLICIES
-from .common import PageQuerySchema, TrimmedString, UTCDateTime
+from .common import HidesPrivateFields, PageQuerySchema, TrimmedString, UTCDateTime
 
 MAX_GROUP_SIZE = 100
 MAX_USER_IDS = 100
@@ -87,10 +87,11 @@ class MyGroupSchema(GroupSchema):
     unread_count = fields.Integer()
 
 
-class GroupMemberSchema(Schema):
+class GroupMemberSchema(HidesPrivateFields):
+    PRIVATE = ("email",)
     user_id = fields.String()
     name = fields.String()
-    email = fields.String(metadata={"description": "only for viewers allowed to see it (staff)"})
+    email = fields.String(metadata={"description": "only for viewers allowed to see it (staff, friends)"})
     role = fields.String(metadata={"description": "leader or member"})
     user_role = fields.String(metadata={"description": "student, teacher or admin"})
     joined_at = UTCDateTime(allow_none=True)

@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..access import allow
 from ..db import db, utcnow
 from ..errors import BadRequest, Forbidden
 from ..matching import ProfileData, Weights, auto_form
 from ..models import ClassroomEnrollment, GroupMember, Profile, StudyGroup, User
 from . import embeddings
 from .classrooms import get_classroom_or_404
-from .groups import MEMBERSHIP_RACE, active_group_counts, found_group, group_limit_of, lock_users
+from .groups import active_group_counts, found_group, group_limit_of, lock_users
 from .recommendations import weights_of
-from .users import commit_or_conflict
 
 
 def _eligible(classroom_id: str) -> list[tuple[User, Profile | None]]:
@@ -36,6 +36,7 @@ def _eligible(classroom_id: str) -> list[tuple[User, Profile | None]]:
     return [(u, p) for u, p in rows if counts.get(u.id, 0) < group_limit_of(u)]
 
 
+@allow("admin", "teacher", feature="ai_matching")
 def auto_form_groups(actor: User, classroom_id: str, data: dict[str, Any]) -> dict[str, Any]:
     classroom = get_classroom_or_404(classroom_id)
     if not (actor.role == "admin" or classroom.teacher_id == actor.id):
@@ -74,7 +75,6 @@ def auto_form_groups(actor: User, classroom_id: str, data: dict[str, Any]) -> di
                          created_at=now, updated_at=now)
         found_group(row, [member["user_id"] for member in group["members"]], now)
         group.update(group_id=row.id, name=row.name)
-    commit_or_conflict(MEMBERSHIP_RACE)
     result["groups"] = groups
     return result
 

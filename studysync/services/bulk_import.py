@@ -26,8 +26,10 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..access import allow, presenter
 from ..auth.passwords import hash_password
 from ..config import settings
+from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
 from ..db import db, new_id, utcnow
 from ..errors import Conflict
 from ..models import College, User
@@ -35,8 +37,7 @@ from ..models.bulk_job import BulkImportJob, BulkImportRow
 from ..queries import get_scoped_or_404
 from ..schemas.student import BulkRowSchema
 from ..tenancy import tenant_context
-from .students import ROLL_NO_TAKEN, domain_problem, new_student
-from .users import EMAIL_TAKEN
+from .students import domain_problem, new_student
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class PreparedRow:
 # --- entry points -----------------------------------------------------------------------------
 
 
+@allow("admin")
 def submit(actor: User, rows: list[Any], app: Flask) -> BulkImportJob:
     """The API's bulk register: a small batch is processed now, a larger one in the background.
 
@@ -138,11 +140,13 @@ def _run_in_background(app: Flask, college_id: str, job_id: str, rows: list[Any]
 # --- reading jobs -----------------------------------------------------------------------------
 
 
-def get_job(job_id: str) -> BulkImportJob:
+@allow("admin")
+def get_job(actor: User, job_id: str) -> BulkImportJob:
     """A job of the current college (another college's id is a 404)."""
     return get_scoped_or_404(BulkImportJob, job_id, JOB_NOT_FOUND)
 
 
+@presenter
 def results(job: BulkImportJob) -> dict:
     """The seed's `{success: [...], failed: [...]}` lists, in input order."""
     outcomes = db.session.execute(
@@ -158,11 +162,13 @@ def results(job: BulkImportJob) -> dict:
     return {"success": success, "failed": failed}
 
 
+@presenter
 def summary(data: dict) -> str:
     """`"N students registered, M failed"` for a job's result lists, as the seed words it."""
     return f"{len(data['success'])} students registered, {len(data['failed'])} failed"
 
 
+@presenter
 def job_progress(job: BulkImportJob) -> dict:
     """Where a job stands; once finished, with its success and failed lists.
 

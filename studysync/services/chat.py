@@ -4,14 +4,14 @@ markers.
 Who: active members read and post; the group's teacher and admins moderate (read, post, delete any
 message) without being members (`policies.can_use_chat`). Membership is read afresh on every call,
 so a removed member loses access with the very next request, and their live stream stops
-following the group (`groups._announce_membership`).
+following the group (`groups.membership._announce_membership`).
 
 Ordering and paging: posting locks the group row and stamps the message strictly after the group's
 `last_message_at` (which, with `updated_at`, moves with every message, so listings sort by
 activity). Pages are cut by (created_at, id) cursors (`queries.cursor_rows`), never offsets.
 
 Read markers: `mark_read` moves the caller's marker forward (never back) and posting moves the
-sender's; unread counts (`groups.unread_counts`) count other people's live messages after it.
+sender's; unread counts (`read_markers.group_unread_counts`) count other people's live messages after it.
 
 Every change is published after its commit to the group's channel: `message.created`,
 `message.updated`, `message.deleted`, `reaction.changed`; a read marker to the reader's own
@@ -27,14 +27,23 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import GroupMessage, GroupReadMarker, MessageReaction, StudyGroup, User
-from ..policies import can_announce, can_delete_message, ensure, ensure_use_chat
-from ..queries import CursorPage, advance_read_marker, cursor_rows
+from ..models.user import COLLEGE_ROLES
+from ..policies import (
+    can_announce,
+    can_delete_message,
+    ensure,
+    ensure_group_writable,
+    ensure_use_chat,
+)
+from ..queries import CursorPage, cursor_rows
 from ..realtime import group_channel, user_channel
 from . import groups, notifications
 from .events import publish_after_commit
+from .read_markers import advance_read_marker, group_unread_counts
 
 MAX_CONTENT = 4000
 MAX_IMAGE_URL = 500
@@ -52,7 +61,6 @@ GROUP_MESSAGE_MENTION = "group_message_mention"
 
 MESSAGE_NOT_FOUND = "Message not found"
 MESSAGE_DELETED_ALREADY = "This message was deleted"
-GROUP_ARCHIVED = "This group is archived"
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -181,6 +189,7 @@ def _emoji(value: str | None) -> str:
 # Reading ---------------------------------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def list_messages(actor: User, group_id: str, before: str | None = None, after: str | None = None,
                   limit: int = DEFAULT_LIMIT) -> CursorPage[dict[str, Any]]:
     """A page of the group's chat, oldest → newest (see `queries.cursor_rows` for the cursors).
@@ -207,6 +216,7 @@ def _cursor(group_id: str, name: str, message_id: str) -> tuple[datetime, str]:
 # Writing ---------------------------------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def post_message(actor: User, group_id: str, content: str | None, message_type: str = "text",
                  image_url: str | None = None, mention_ids: Iterable[str] = ()) -> dict[str, Any]:
     """Post to the group's chat; an image needs an http(s) `image_url` (its `content` is a caption),
@@ -221,12 +231,10 @@ def post_message(actor: User, group_id: str, content: str | None, message_type: 
     if message_type == "announcement":
         ensure(can_announce(actor, group, groups.classroom_of(group)),
                "Only the group's leader or its teacher can post announcements")
-    if group.is_archived:
-        raise Conflict(GROUP_ARCHIVED)
+    ensure_group_writable(group)
     message = _append(actor, group, message_type, text, image_url)
     view = message_view(message, actor.name, [], actor.id)
     _notify_mentions(actor, group, message, set(mention_ids) - {actor.id})
-    db.session.commit()
     return view
 
 
@@ -264,39 +272,43 @@ def _notify_mentions(actor: User, group: StudyGroup, message: GroupMessage, user
                              {"groupId": group.id, "messageId": message.id, "senderId": actor.id})
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def edit_message(actor: User, message_id: str, content: str | None) -> dict[str, Any]:
     """The author changes the text (an image's caption); `edited_at` says it changed."""
     message, group = _live_message(actor, message_id)
     ensure(message.sender_id == actor.id, "Only the author can edit a message")
+    ensure_group_writable(group)
     message.content = _content(content, required=message.message_type != "image")
     message.edited_at = utcnow()
     view = _views([message], actor.id)[0]
     publish_after_commit(group_channel(group.id), MESSAGE_UPDATED, _event_view(view))
-    db.session.commit()
     return view
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def delete_message(actor: User, message_id: str) -> dict[str, Any]:
     """Soft delete by the author, the leader or a moderator: the row keeps its place in the thread,
     its content, image and reactions go. Deleting a deleted message changes nothing."""
     message, group = _message_in_chat(actor, message_id)
     ensure(can_delete_message(actor, message, group, groups.classroom_of(group)),
            "Only the author, the group's leader or a moderator can delete this message")
+    ensure_group_writable(group)
     if not message.is_deleted:
         message.deleted_at, message.deleted_by = utcnow(), actor.id
         message.content = message.image_url = None
         db.session.execute(delete(MessageReaction).where(MessageReaction.message_id == message.id))
         publish_after_commit(group_channel(group.id), MESSAGE_DELETED, {
             "message_id": message.id, "group_id": group.id, "deleted_at": utc_iso(message.deleted_at)})
-        db.session.commit()
     return _views([message], actor.id)[0]
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def toggle_reaction(actor: User, message_id: str, emoji: str) -> dict[str, Any]:
     """Add the caller's `emoji` to the message, or take it back if it is there; the message comes
     back with its reactions regrouped."""
     emoji = _emoji(emoji)
     message, group = _live_message(actor, message_id, shared=True)
+    ensure_group_writable(group)
     mine = (MessageReaction.message_id == message.id, MessageReaction.user_id == actor.id,
             MessageReaction.emoji == emoji)
     removed = db.session.execute(delete(MessageReaction).where(*mine)).rowcount
@@ -310,7 +322,6 @@ def toggle_reaction(actor: User, message_id: str, emoji: str) -> dict[str, Any]:
     publish_after_commit(group_channel(group.id), REACTION_CHANGED, {
         "message_id": message.id, "group_id": group.id, "user_id": actor.id, "emoji": emoji,
         "added": not removed, "reactions": _event_view(view)["reactions"]})
-    db.session.commit()
     return view
 
 
@@ -321,6 +332,7 @@ def _advance_marker(group_id: str, user_id: str, message: GroupMessage) -> bool:
     return advance_read_marker(GroupReadMarker, {"group_id": group_id, "user_id": user_id}, message)
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def mark_read(actor: User, group_id: str, message_id: str | None = None) -> dict[str, Any]:
     """Mark the chat read up to `message_id` (default: the newest message); returns the marker and
     what is still unread after it."""
@@ -338,9 +350,9 @@ def mark_read(actor: User, group_id: str, message_id: str | None = None) -> dict
     if message is not None and _advance_marker(group.id, actor.id, message):
         publish_after_commit(user_channel(actor.id), CHAT_READ,
                              {"group_id": group.id, "last_read_message_id": message.id})
-        db.session.commit()
+        db.session.flush()
     marker = db.session.execute(
         select(GroupReadMarker).where(GroupReadMarker.group_id == group.id, GroupReadMarker.user_id == actor.id)
     ).scalar_one_or_none()
     return {"group_id": group.id, "last_read_message_id": marker.last_read_message_id if marker else None,
-            "unread_count": groups.unread_counts(actor.id, [group.id]).get(group.id, 0)}
+            "unread_count": group_unread_counts(actor.id, [group.id]).get(group.id, 0)}

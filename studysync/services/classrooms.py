@@ -10,14 +10,16 @@ from typing import Any, Iterable
 
 from sqlalchemy import delete, func, or_, select
 
+from ..access import allow
+from ..conflicts import CODE_TAKEN
 from ..db import db, utcnow
 from ..errors import BadRequest, Conflict, Forbidden
 from ..models import Classroom, ClassroomEnrollment, User
-from ..policies import can_see_email, ensure_manage_classroom, ensure_view_classroom
+from ..models.user import COLLEGE_ROLES
+from ..policies import ensure_manage_classroom, ensure_view_classroom
 from ..queries import Page, get_scoped_or_404, paginate
-from .users import commit_or_conflict
+from .friends import visible_emails
 
-CODE_TAKEN = "Classroom code already exists"
 NOT_FOUND = "Classroom not found"
 
 
@@ -128,6 +130,7 @@ def viewable(actor: User, classroom_id: str) -> Classroom:
 # Classrooms ------------------------------------------------------------------------------------------
 
 
+@allow("admin", "teacher")
 def create_classroom(actor: User, data: dict[str, Any]) -> Classroom:
     teacher_id = data.get("teacher_id")
     if actor.role == "teacher":
@@ -141,10 +144,10 @@ def create_classroom(actor: User, data: dict[str, Any]) -> Classroom:
     classroom = Classroom(name=data["name"], code=data.get("code"), description=data.get("description"),
                           teacher_id=teacher_id, updated_at=utcnow())
     db.session.add(classroom)
-    commit_or_conflict(CODE_TAKEN)
     return _decorate([classroom])[0]
 
 
+@allow(*COLLEGE_ROLES)
 def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) -> Page[Classroom]:
     """Admins see every classroom, a teacher their own, a student those they are enrolled in."""
     stmt = select(Classroom).order_by(Classroom.name, Classroom.id)
@@ -160,10 +163,12 @@ def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) ->
     return result
 
 
+@allow(*COLLEGE_ROLES)
 def get_classroom(actor: User, classroom_id: str) -> Classroom:
     return _decorate([viewable(actor, classroom_id)])[0]
 
 
+@allow("admin", "teacher")
 def update_classroom(actor: User, classroom_id: str, changes: dict[str, Any]) -> Classroom:
     classroom = _managed(actor, classroom_id)
     if "teacher_id" in changes and changes["teacher_id"] != classroom.teacher_id:
@@ -177,7 +182,6 @@ def update_classroom(actor: User, classroom_id: str, changes: dict[str, Any]) ->
         if field in changes:
             setattr(classroom, field, changes[field])
     classroom.updated_at = utcnow()
-    commit_or_conflict(CODE_TAKEN)
     return _decorate([classroom])[0]
 
 
@@ -190,6 +194,7 @@ def _current_ids(classroom_id: str) -> set[str]:
     ).scalars())
 
 
+@allow("admin", "teacher")
 def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
     """Add students; those already enrolled are skipped (the body may repeat ids)."""
     classroom = _managed(actor, classroom_id)
@@ -206,10 +211,11 @@ def _enroll_new(classroom: Classroom, ids: list[str], current: set[str]) -> Clas
         if student_id not in current:
             db.session.add(ClassroomEnrollment(classroom_id=classroom.id, student_id=student_id))
     classroom.updated_at = utcnow()
-    commit_or_conflict("Enrollment changed at the same time; please retry")
+    db.session.flush()
     return _decorate([classroom])[0]
 
 
+@allow("admin", "teacher")
 def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
     classroom = _managed(actor, classroom_id)
     ids = _students_or_400(student_ids)
@@ -224,6 +230,7 @@ def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -
     return _enroll_new(classroom, ids, current)
 
 
+@allow("admin", "teacher")
 def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
     """Remove students; ids that are not enrolled are ignored."""
     classroom = _managed(actor, classroom_id)
@@ -235,17 +242,19 @@ def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroo
         .execution_options(synchronize_session=False)
     )
     classroom.updated_at = utcnow()
-    db.session.commit()
+    db.session.flush()
     return _decorate([classroom])[0]
 
 
+@allow(*COLLEGE_ROLES)
 def list_students(actor: User, classroom_id: str, page: int, limit: int) -> Page[dict]:
     classroom = viewable(actor, classroom_id)
     stmt = (select(User).join(ClassroomEnrollment, ClassroomEnrollment.student_id == User.id)
             .where(ClassroomEnrollment.classroom_id == classroom.id).order_by(User.name, User.id))
     result = paginate(stmt, page, limit)
+    emails = visible_emails(actor, result.items)
     result.items = [
-        {"id": u.id, "name": u.name, "roll_no": u.roll_no, **({"email": u.email} if can_see_email(actor, u) else {})}
+        {"id": u.id, "name": u.name, "roll_no": u.roll_no, **({"email": emails[u.id]} if u.id in emails else {})}
         for u in result.items
     ]
     return result

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
+from ..access import allow, public
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db, new_id
@@ -33,6 +33,7 @@ def _college_or_404(college_id: str) -> College:
     return college
 
 
+@allow("sysadmin", "admin")
 def visible_college(actor: User, college_id: str) -> College:
     """The sysadmin reads any college; an admin only their own (another id is a 404)."""
     if actor.role != "sysadmin" and actor.college_id != college_id:
@@ -40,7 +41,8 @@ def visible_college(actor: User, college_id: str) -> College:
     return _college_or_404(college_id)
 
 
-def create_college(name: str, subdomain: str, admin_name: str, admin_email: str, admin_password: str,
+@allow("sysadmin")
+def create_college(actor: User, name: str, subdomain: str, admin_name: str, admin_email: str, admin_password: str,
                    enabled_features: list[str] | None = None) -> NewCollege:
     features = normalise_features(enabled_features or ["core"])
     college = College(id=new_id(), name=name, subdomain=subdomain.lower(), status="active",
@@ -50,15 +52,12 @@ def create_college(name: str, subdomain: str, admin_name: str, admin_email: str,
         admin = User(role="admin", name=admin_name, email=admin_email,
                      password_hash=hash_password(admin_password, settings().bcrypt_rounds))
         db.session.add(admin)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise Conflict(SUBDOMAIN_TAKEN)
+        db.session.flush()  # inside the new college's context: the flush guard stamps the admin
     return NewCollege(college=college, admin=admin, temporary_password=admin_password)
 
 
-def list_colleges(page: int, limit: int, status: str | None = None, q: str | None = None) -> Page[College]:
+@allow("sysadmin")
+def list_colleges(actor: User, page: int, limit: int, status: str | None = None, q: str | None = None) -> Page[College]:
     stmt = select(College).order_by(College.created_at, College.id)
     if status:
         stmt = stmt.where(College.status == status)
@@ -68,26 +67,23 @@ def list_colleges(page: int, limit: int, status: str | None = None, q: str | Non
     return paginate(stmt, page, limit)
 
 
-def update_college(college_id: str, changes: dict) -> College:
+@allow("sysadmin")
+def update_college(actor: User, college_id: str, changes: dict) -> College:
     college = _college_or_404(college_id)
     for field in ("name", "subdomain", "status"):
         if field in changes:
             setattr(college, field, changes[field].lower() if field == "subdomain" else changes[field])
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(SUBDOMAIN_TAKEN)
     return college
 
 
-def update_features(college_id: str, features: list[str]) -> College:
+@allow("sysadmin")
+def update_features(actor: User, college_id: str, features: list[str]) -> College:
     college = _college_or_404(college_id)
     college.enabled_features = normalise_features(features)
-    db.session.commit()
     return college
 
 
+@allow("sysadmin", "admin")
 def update_settings(actor: User, college_id: str, changes: dict) -> College:
     college = visible_college(actor, college_id)
     merged = dict(college.settings or {})
@@ -109,14 +105,10 @@ def update_settings(actor: User, college_id: str, changes: dict) -> College:
         if key in changes:
             merged[key] = changes[key]
     college.settings = merged
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Email domain already used by another college")
     return college
 
 
+@public
 def college_for_email(email: str) -> College | None:
     """The college whose email domains contain this email's domain (domains are unique)."""
     domain = email.rsplit("@", 1)[-1].strip().lower()

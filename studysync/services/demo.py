@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..access import SYSTEM
 from ..db import db
-from ..models import College, User
+from ..models import College
 from ..tenancy import tenant_context
 from . import colleges, students, users
 
@@ -42,16 +43,17 @@ def seed_demo() -> DemoCollege:
     existing = db.session.execute(select(College).where(College.subdomain == DEMO_SUBDOMAIN)).scalar_one_or_none()
     if existing is not None:
         return DemoCollege(existing, created=False, logins=logins)
-    created = colleges.create_college("StudySync Demo College", DEMO_SUBDOMAIN, "Demo Admin",
+    created = colleges.create_college(SYSTEM, "StudySync Demo College", DEMO_SUBDOMAIN, "Demo Admin",
                                       f"admin@{DEMO_DOMAIN}", ADMIN_PASSWORD, list(_all_features()))
     college = created.college
     with tenant_context(college.id):
         colleges.update_settings(created.admin, college.id, {"email_domains": [DEMO_DOMAIN]})
-        users.create_staff("Dr. Demo Teacher", f"teacher@{DEMO_DOMAIN}", TEACHER_PASSWORD, "teacher")
+        users.create_staff(created.admin, "Dr. Demo Teacher", f"teacher@{DEMO_DOMAIN}", TEACHER_PASSWORD, "teacher")
         for index, (name, department, year) in enumerate(DEMO_STUDENTS, start=1):
             record = {"name": name, "email": _email(name), "department": department, "year": year,
                       "roll_no": f"D{index:03d}", "rating": float(3 + index % 5)}
-            students.create_student(record, STUDENT_PASSWORD)
+            students.create_student(created.admin, record, STUDENT_PASSWORD)
+    db.session.commit()
     return DemoCollege(college, created=True, logins=logins)
 
 

@@ -18,17 +18,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 
+from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
 from ..models.social import ordered_pair
-from ..queries import CursorPage, Page, advance_read_marker, after_row, cursor_rows, locked_or_created, paginate
+from ..models.user import COLLEGE_ROLES
+from ..queries import CursorPage, Page, cursor_rows, locked_or_created, paginate
 from ..realtime import user_channel
 from . import notifications
 from .events import publish_after_commit
 from .friends import brief, classmate_or_404
+from .read_markers import advance_read_marker, thread_unread_counts
 
 MAX_CONTENT = 4000
 DEFAULT_LIMIT = 50
@@ -69,6 +72,7 @@ def _advance_marker(conversation_id: str, user_id: str, message: DirectMessage) 
 # Sending and reading ---------------------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
     """Send `content` (1..4000 characters once trimmed) to an active user of the actor's college."""
     text = (content or "").strip()
@@ -90,10 +94,11 @@ def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
                          {"senderId": actor.id, "senderName": actor.name, "messageId": message.id})
     publish_after_commit([user_channel(actor.id), user_channel(receiver.id)], DM_CREATED,
                          {**view, "created_at": utc_iso(now)})
-    db.session.commit()
+    db.session.flush()
     return view
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def thread(actor: User, other_id: str, before: str | None = None, after: str | None = None,
            limit: int = DEFAULT_LIMIT) -> CursorPage[dict[str, Any]]:
     """A page of the actor's messages with `other_id`, oldest → newest.
@@ -119,7 +124,7 @@ def thread(actor: User, other_id: str, before: str | None = None, after: str | N
     if rows and _advance_marker(conversation.id, actor.id, rows[-1]):
         publish_after_commit(user_channel(actor.id), DM_READ, {
             "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": rows[-1].id})
-        db.session.commit()
+        db.session.flush()
     return page
 
 
@@ -136,6 +141,7 @@ def _cursor(conversation: DirectConversation | None, name: str, message_id: str)
     return row[0], row[1]
 
 
+@allow(*COLLEGE_ROLES, feature="chat")
 def conversations(actor: User, page: int = 1, limit: int = 20) -> Page[dict[str, Any]]:
     """The actor's threads, newest activity first, each with the other user, last message and
     unread count — five queries for any page size."""
@@ -153,7 +159,7 @@ def conversations(actor: User, page: int = 1, limit: int = 20) -> Page[dict[str,
         select(DirectMessage).where(DirectMessage.id.in_([c.last_message_id for c in items]))).scalars()}
     users = {u.id: u for u in db.session.execute(
         select(User).where(User.id.in_({c.other(actor.id) for c in items} | {actor.id}))).scalars()}
-    unread = _unread_counts(actor.id, ids)
+    unread = thread_unread_counts(actor.id, ids)
     views = []
     for c in items:
         other = users[c.other(actor.id)]
@@ -164,18 +170,3 @@ def conversations(actor: User, page: int = 1, limit: int = 20) -> Page[dict[str,
             "last_message_at": c.last_message_at, "unread_count": unread.get(c.id, 0),
         })
     return Page(items=views, page=page, limit=limit, total=result.total)
-
-
-def _unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:
-    message, marker = DirectMessage, DirectReadMarker
-    rows = db.session.execute(
-        select(message.conversation_id, func.count())
-        .select_from(message)
-        .outerjoin(marker, and_(marker.conversation_id == message.conversation_id, marker.user_id == user_id))
-        .where(message.conversation_id.in_(conversation_ids), message.sender_id != user_id,
-               or_(marker.last_read_at.is_(None),
-                   after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
-        .group_by(message.conversation_id)
-    ).all()
-    return {conversation_id: count for conversation_id, count in rows}
-

@@ -12,15 +12,18 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..access import allow, presenter
 from ..db import db, utcnow
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..models import FriendRequest, Friendship, Profile, User
 from ..models.social import ordered_pair, pair_key
+from ..models.user import COLLEGE_ROLES
+from ..policies import can_see_email
 from ..queries import Page
 from . import notifications
 
@@ -65,6 +68,27 @@ def are_friends(a: str, b: str) -> bool:
     return a != b and _friendship(a, b) is not None
 
 
+def friend_ids_among(user_id: str, candidate_ids: Iterable[str]) -> set[str]:
+    """Which of `candidate_ids` are friends of `user_id` (one query)."""
+    ids = set(candidate_ids) - {user_id}
+    if not ids:
+        return set()
+    rows = db.session.execute(
+        select(Friendship.user_low_id, Friendship.user_high_id).where(or_(
+            and_(Friendship.user_low_id == user_id, Friendship.user_high_id.in_(ids)),
+            and_(Friendship.user_high_id == user_id, Friendship.user_low_id.in_(ids))))
+    ).all()
+    return {high if low == user_id else low for low, high in rows}
+
+
+def visible_emails(viewer: User, people: Iterable[User]) -> dict[str, str]:
+    """The emails `viewer` may see among `people`, by id: one rule (`policies.can_see_email`) for
+    every listing that shows people, with one query for the friendships it needs."""
+    people = list(people)
+    friends = friend_ids_among(viewer.id, (p.id for p in people))
+    return {p.id: p.email for p in people if can_see_email(viewer, p, friends=p.id in friends)}
+
+
 def _pending_between(a: str, b: str) -> FriendRequest | None:
     return db.session.execute(
         select(FriendRequest).where(FriendRequest.pending_pair == pair_key(a, b))
@@ -103,6 +127,7 @@ def request_view(request: FriendRequest, users: dict[str, User]) -> dict[str, An
 # Requests --------------------------------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="social")
 def send_friend_request(actor: User, user_id: str) -> RequestResult:
     """Ask `user_id` to be friends; if they already asked the actor, that request is accepted."""
     target = classmate_or_404(actor, user_id, self_message="You cannot send a friend request to yourself")
@@ -114,7 +139,7 @@ def send_friend_request(actor: User, user_id: str) -> RequestResult:
             if pending.sender_id == actor.id:
                 raise Conflict("Friend request already sent")
             friendship = _accept(pending, accepter=actor)
-            db.session.commit()
+            db.session.flush()
             return RequestResult(pending, matched=True, friend=_friend_of(actor, target, friendship))
         request = FriendRequest(sender_id=actor.id, receiver_id=target.id, status="pending",
                                 pending_pair=pair_key(actor.id, target.id), created_at=utcnow())
@@ -129,11 +154,12 @@ def send_friend_request(actor: User, user_id: str) -> RequestResult:
             continue
         notifications.notify(target.id, FRIEND_REQUEST, "New friend request", f"{actor.name} wants to be friends",
                              {"requestId": request.id, "senderId": actor.id, "senderName": actor.name})
-        db.session.commit()
+        db.session.flush()
         return RequestResult(request, matched=False)
     raise Conflict("Friend request already pending")  # pragma: no cover - the loop returns or raises
 
 
+@allow(*COLLEGE_ROLES, feature="social")
 def respond(actor: User, request_id: str, accept: bool) -> RequestResult:
     """The addressee accepts or rejects a pending request."""
     request = db.session.execute(
@@ -153,7 +179,7 @@ def respond(actor: User, request_id: str, accept: bool) -> RequestResult:
         friend = _friend_of(actor, sender, friendship)
     else:
         request.status, request.pending_pair, request.responded_at = "rejected", None, utcnow()
-    db.session.commit()
+    db.session.flush()
     return RequestResult(request, matched=False, friend=friend)
 
 
@@ -182,6 +208,7 @@ def _befriend(a: str, b: str) -> Friendship:
     return friendship
 
 
+@allow(*COLLEGE_ROLES, feature="social")
 def pending_requests(actor: User, direction: str = "incoming", page: int = 1, limit: int = 20) -> Page[dict]:
     """Pending requests to the actor (`incoming`) or from them (`outgoing`), newest first."""
     if direction not in ("incoming", "outgoing"):
@@ -198,6 +225,7 @@ def pending_requests(actor: User, direction: str = "incoming", page: int = 1, li
     return Page(items=[request_view(r, users) for r in requests], page=page, limit=limit, total=total)
 
 
+@presenter
 def result_view(result: RequestResult) -> dict[str, Any]:
     users = _users({result.request.sender_id, result.request.receiver_id})
     return {"status": "friends" if result.friend is not None else result.request.status,
@@ -212,6 +240,7 @@ def _friend_of(actor: User, other: User, friendship: Friendship) -> dict[str, An
     return friend_view(other, profile, friendship.created_at)
 
 
+@allow(*COLLEGE_ROLES, feature="social")
 def friends_of(user: User, page: int = 1, limit: int = 20) -> Page[dict]:
     """The user's friends by name, with their email, major and year (three queries for any page)."""
     mine = or_(Friendship.user_low_id == user.id, Friendship.user_high_id == user.id)
@@ -231,6 +260,7 @@ def friends_of(user: User, page: int = 1, limit: int = 20) -> Page[dict]:
     return Page(items=items, page=page, limit=limit, total=total)
 
 
+@allow(*COLLEGE_ROLES, feature="social")
 def unfriend(actor: User, user_id: str) -> None:
     if user_id == actor.id:
         raise BadRequest("You cannot unfriend yourself")
@@ -238,4 +268,4 @@ def unfriend(actor: User, user_id: str) -> None:
     if friendship is None:
         raise NotFound("You are not friends with this user")
     db.session.delete(friendship)
-    db.session.commit()
+    db.session.flush()

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
+from ..models.user import COLLEGE_ROLES
 from ..queries import Page, paginate
 from ..realtime import user_channel
 from .events import publish_after_commit
@@ -52,6 +54,7 @@ def notify(user_id: str, type: str, title: str, message: str, data: dict[str, An
     return notification
 
 
+@allow(*COLLEGE_ROLES)
 def unread_count(user: User) -> int:
     return db.session.execute(
         select(func.count()).select_from(Notification)
@@ -59,6 +62,7 @@ def unread_count(user: User) -> int:
     ).scalar_one()
 
 
+@allow(*COLLEGE_ROLES)
 def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[Notification]:
     stmt = (select(Notification).where(Notification.user_id == user.id)
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
@@ -67,6 +71,7 @@ def list_notifications(user: User, page: int, limit: int, unread_only: bool = Fa
     return paginate(stmt, page, limit)
 
 
+@allow(*COLLEGE_ROLES)
 def mark_read(user: User, notification_id: str) -> Notification:
     """Someone else's notification is not found, exactly like another college's."""
     notification = db.session.execute(
@@ -76,10 +81,11 @@ def mark_read(user: User, notification_id: str) -> Notification:
         raise NotFound("Notification not found")
     if notification.read_at is None:
         notification.read_at = utcnow()
-        db.session.commit()
+        db.session.flush()
     return notification
 
 
+@allow(*COLLEGE_ROLES)
 def mark_all_read(user: User) -> int:
     result = db.session.execute(
         update(Notification)
@@ -87,5 +93,5 @@ def mark_all_read(user: User) -> int:
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    db.session.flush()
     return result.rowcount

@@ -11,13 +11,14 @@ from typing import Any
 from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
+from ..access import allow
 from ..db import db
 from ..errors import BadRequest, NotFound
 from ..models import Profile, User
-from ..policies import can_see_email
+from ..models.user import COLLEGE_ROLES
 from ..schemas.profile import ProfileUpdateSchema
 from ..tenancy import tenant_context
-from .friends import are_friends
+from .friends import visible_emails
 
 PROFILE_FIELDS = ("major", "year", "university", "learning_style", "bio", "subjects", "schedule",
                   "performance_level", "group_preferences", "study_environments", "study_methods")
@@ -48,15 +49,17 @@ def view(user: User, profile: Profile | None, *, show_email: bool) -> dict[str, 
     return data
 
 
+@allow("student")
 def my_profile(user: User) -> dict[str, Any]:
     return view(user, profile_of(user.id), show_email=True)
 
 
+@allow(*COLLEGE_ROLES)
 def public_profile(viewer: User, user_id: str) -> dict[str, Any]:
     subject = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
     if subject is None or not subject.is_active:
         raise NotFound("User not found")
-    show_email = can_see_email(viewer, subject, friends=are_friends(viewer.id, subject.id))
+    show_email = subject.id in visible_emails(viewer, [subject])
     return view(subject, profile_of(subject.id), show_email=show_email)
 
 
@@ -82,18 +85,20 @@ def _apply(user: User, changes: dict[str, Any]) -> Profile:
     return profile
 
 
+@allow("student")
 def update_profile(user: User, changes: dict[str, Any]) -> dict[str, Any]:
     """Set the validated `changes` on the student's profile (creating it on the first save)."""
     _apply(user, changes)
-    db.session.commit()
+    db.session.flush()
     return my_profile(user)
 
 
-def upsert_profile(user: User, data: dict[str, Any], *, commit: bool = True) -> Profile:
+@allow("student")
+def upsert_profile(user: User, data: dict[str, Any]) -> Profile:
     """Create or update `user`'s profile from plain snake_case data, validated like the API's body.
 
     Unknown keys are ignored (adapters pass whole request bodies); invalid values are a 400 with
-    the field errors. With `commit=False` the change joins the caller's transaction.
+    the field errors.
     """
     try:
         changes = ProfileUpdateSchema(unknown=EXCLUDE).load(data)
@@ -103,6 +108,5 @@ def upsert_profile(user: User, data: dict[str, Any], *, commit: bool = True) -> 
         raise BadRequest(f"{field}: {problems[0] if isinstance(problems, list) else problems}", errors=errors)
     with tenant_context(user.college_id):
         profile = _apply(user, changes)
-        if commit:
-            db.session.commit()
+        db.session.flush()
     return profile

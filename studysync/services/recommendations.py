@@ -16,10 +16,20 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from ..access import allow
 from ..db import db
 from ..errors import BadRequest
 from ..matching import (
-    CandidateMatrix, GroupData, GroupIndex, ProfileData, SearchIndex, SearchItem, Weights, score, top_groups, top_k,
+    CandidateMatrix,
+    GroupData,
+    GroupIndex,
+    ProfileData,
+    SearchIndex,
+    SearchItem,
+    Weights,
+    score,
+    top_groups,
+    top_k,
 )
 from ..models import College, GroupMember, Profile, StudyGroup, User
 from . import embeddings
@@ -169,6 +179,7 @@ def joinable_group_ids(user: User, index: CollegeIndex) -> list[str]:
             and (g.min_rating or 0) <= rating and (g.classroom_id is None or g.classroom_id in classrooms)]
 
 
+@allow("student", feature="ai_matching")
 def recommend(user: User, kind: str = "groups", limit: int = 10) -> list[dict[str, Any]]:
     if kind not in KINDS:
         raise BadRequest(f"kind must be one of: {', '.join(KINDS)}")

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 from flask import current_app
 
-
+from ..access import allow
 from ..db import db
 from ..errors import BadRequest
 from ..matching import search as run_search
 from ..models import User
+from ..models.user import COLLEGE_ROLES
 from . import embeddings
 from .recommendations import college_index, group_view
 
@@ -53,6 +54,7 @@ def _query_vectors() -> QueryVectors:
     return current_app.extensions.setdefault("studysync.query_vectors", QueryVectors())
 
 
+@allow(*COLLEGE_ROLES, feature="ai_matching")
 def search(user: User, q: str, kind: str = "groups", limit: int = 20) -> list[dict[str, Any]]:
     q = (q or "").strip()
     if not q:

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from ..access import allow, public
 from ..auth.passwords import burn_verify_time, hash_password, verify_password
 from ..auth.tokens import TokenClaims, encode_token
 from ..config import settings
 from ..db import db, utcnow
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..models import AuthSession, College, User
-from ..tenancy import all_tenants
+from ..models.user import ROLES
+from ..tenancy import all_tenants, set_current_college
 
 INVALID_CREDENTIALS = "Invalid email or password"
 STAFF_LOGIN_ROLES = ("sysadmin", "admin", "teacher")
@@ -30,8 +32,10 @@ class Login:
     session: AuthSession
 
 
+@allow(*ROLES)
 def open_session(user: User, client: ClientInfo) -> Login:
-    """A new server-side session and the token that names it (committed)."""
+    """A new server-side session and the token that names it. From here on the request acts for
+    `user`, inside their college (a login or registration goes on to read their profile)."""
     now = utcnow()
     config = settings()
     auth_session = AuthSession(
@@ -50,7 +54,7 @@ def open_session(user: User, client: ClientInfo) -> Login:
             TokenClaims(user.id, user.role, user.college_id, auth_session.id),
             config.jwt_secret_key, now, auth_session.expires_at,
         )
-        db.session.commit()
+    set_current_college(user.college_id)
     return Login(token=token, user=user, session=auth_session)
 
 
@@ -82,6 +86,7 @@ def _find_users(email: str, roles: tuple[str, ...], college_id: str | None, subd
         return list(db.session.execute(stmt).scalars())
 
 
+@public
 def login_staff(email: str, password: str, client: ClientInfo, *, college_id: str | None = None,
                 subdomain: str | None = None) -> Login:
     """Sysadmin, admin or teacher login; the college is optional when the email is unambiguous."""
@@ -90,12 +95,14 @@ def login_staff(email: str, password: str, client: ClientInfo, *, college_id: st
     return open_session(user, client)
 
 
+@public
 def login_student(college_id: str, email: str, password: str, client: ClientInfo) -> Login:
     with all_tenants():
         user = _check_login(_find_users(email, ("student",), college_id, None), password)
     return open_session(user, client)
 
 
+@public
 def login_any(email: str, password: str, client: ClientInfo, *, college_id: str | None = None) -> Login:
     """Any role (the OAuth2 password form names no role)."""
     with all_tenants():
@@ -104,11 +111,13 @@ def login_any(email: str, password: str, client: ClientInfo, *, college_id: str 
     return open_session(user, client)
 
 
-def revoke(auth_session: AuthSession) -> None:
+@allow(*ROLES)
+def revoke(actor: User, auth_session: AuthSession) -> None:
     auth_session.revoked_at = auth_session.revoked_at or utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
+@allow(*ROLES)
 def revoke_all(user: User, *, keep: AuthSession | None = None) -> int:
     """Revoke every live session of `user` (but `keep`); takes effect on the next request."""
     stmt = (
@@ -121,10 +130,10 @@ def revoke_all(user: User, *, keep: AuthSession | None = None) -> int:
         stmt = stmt.where(AuthSession.id != keep.id)
     with all_tenants():
         count = db.session.execute(stmt).rowcount
-    db.session.commit()
     return count
 
 
+@allow(*ROLES)
 def live_sessions(user: User) -> list[AuthSession]:
     now = utcnow()
     stmt = (
@@ -136,15 +145,17 @@ def live_sessions(user: User) -> list[AuthSession]:
         return list(db.session.execute(stmt).scalars())
 
 
+@allow(*ROLES)
 def revoke_one(user: User, session_id: str) -> None:
     stmt = select(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user.id)
     with all_tenants():
         auth_session = db.session.execute(stmt).scalar_one_or_none()
         if auth_session is None:
             raise NotFound("Session not found")
-        revoke(auth_session)
+        revoke(user, auth_session)
 
 
+@allow(*ROLES)
 def change_password(user: User, current: AuthSession, old_password: str, new_password: str) -> None:
     """Checks the old password; every other session of the user is revoked."""
     if not verify_password(old_password, user.password_hash):

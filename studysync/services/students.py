@@ -5,8 +5,10 @@ import secrets
 
 from sqlalchemy import or_, select
 
+from ..access import allow, public
 from ..auth.passwords import hash_password
 from ..config import settings
+from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
 from ..db import db
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import College, User
@@ -14,9 +16,8 @@ from ..queries import Page, paginate
 from ..tenancy import tenant_context
 from . import sessions
 from .colleges import require_active_college
-from .users import EMAIL_TAKEN, commit_or_conflict, email_taken
+from .users import email_taken
 
-ROLL_NO_TAKEN = "Roll number already exists"
 RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status")
 
 
@@ -43,6 +44,7 @@ def new_student(record: dict, password_hash: str | None) -> User:
     return User(role="student", password_hash=password_hash, **fields)
 
 
+@public
 def register(college_id: str, record: dict, password: str) -> User:
     """Public self-registration into a named college."""
     college = require_active_college(college_id)
@@ -53,21 +55,23 @@ def register(college_id: str, record: dict, password: str) -> User:
         _check_unique(record["email"], record.get("roll_no"))
         student = new_student(record, hash_password(password, settings().bcrypt_rounds))
         db.session.add(student)
-        commit_or_conflict()
+        db.session.flush()  # inside the college's context: the flush guard stamps and checks it
     return student
 
 
-def create_student(record: dict, password: str | None) -> tuple[User, str | None]:
+@allow("admin")
+def create_student(actor: User, record: dict, password: str | None) -> tuple[User, str | None]:
     """An admin creates one record; without a password a temporary one is issued once."""
     _check_unique(record["email"], record.get("roll_no"))
     temporary = None if password else secrets.token_urlsafe(9) + "A1"
     student = new_student(record, hash_password(password or temporary, settings().bcrypt_rounds))
     db.session.add(student)
-    commit_or_conflict()
+    db.session.flush()
     return student, temporary
 
 
-def list_students(page: int, limit: int, filters: dict) -> Page[User]:
+@allow("admin", "teacher")
+def list_students(actor: User, page: int, limit: int, filters: dict) -> Page[User]:
     stmt = select(User).where(User.role == "student").order_by(User.name, User.id)
     if filters.get("q"):
         pattern = f"%{filters['q'].strip().lower()}%"
@@ -78,7 +82,12 @@ def list_students(page: int, limit: int, filters: dict) -> Page[User]:
     return paginate(stmt, page, limit)
 
 
-def get_student(student_id: str) -> User:
+@allow("admin", "teacher")
+def get_student(actor: User, student_id: str) -> User:
+    return _student_or_404(student_id)
+
+
+def _student_or_404(student_id: str) -> User:
     student = db.session.execute(
         select(User).where(User.id == student_id, User.role == "student")
     ).scalar_one_or_none()
@@ -87,25 +96,25 @@ def get_student(student_id: str) -> User:
     return student
 
 
-def update_record(student_id: str, changes: dict) -> User:
+@allow("admin", "teacher")
+def update_record(actor: User, student_id: str, changes: dict) -> User:
     """Staff edit a student's record; setting the status inactive ends their sessions."""
-    student = get_student(student_id)
+    student = _student_or_404(student_id)
     if "email" in changes and changes["email"] != student.email and email_taken(changes["email"]):
         raise Conflict(EMAIL_TAKEN)
     _check_unique(None, changes.get("roll_no"), exclude_id=student.id)
     for field, value in changes.items():
         if field in RECORD_FIELDS:
             setattr(student, field, value)
-    commit_or_conflict()
     if student.status != "active":
         sessions.revoke_all(student)
     return student
 
 
-def deactivate(student_id: str) -> User:
+@allow("admin")
+def deactivate(actor: User, student_id: str) -> User:
     """Sessions end at once; memberships and messages stay for the groups' history."""
-    student = get_student(student_id)
+    student = _student_or_404(student_id)
     student.status = "inactive"
-    db.session.flush()
     sessions.revoke_all(student)
     return student

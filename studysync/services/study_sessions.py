@@ -37,12 +37,22 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..access import allow, public
 from ..db import UTCDateTime, db, new_id, utcnow
 from ..errors import BadRequest, Conflict, NotFound, Unauthorized
 from ..features import ensure_feature, feature_enabled
-from ..models import CalendarFeed, College, GroupMember, SessionAttendee, StudyGroup, StudySession, User
+from ..models import (
+    CalendarFeed,
+    College,
+    GroupMember,
+    SessionAttendee,
+    StudyGroup,
+    StudySession,
+    User,
+)
 from ..models.study_session import RSVP_STATUSES
-from ..policies import ensure
+from ..models.user import COLLEGE_ROLES
+from ..policies import ensure, ensure_group_writable
 from ..queries import Page, locked_or_created, paginate
 from ..realtime import group_channel
 from ..schemas.study_session import StudySessionEventSchema
@@ -151,13 +161,8 @@ def _visible(actor: User, session_id: str) -> tuple[StudySession, StudyGroup]:
 def _editable(actor: User, session_id: str) -> tuple[StudySession, StudyGroup]:
     session, group = _visible(actor, session_id)
     ensure(session.created_by == actor.id or groups.can_manage(actor, group), NOT_EDITOR)
-    _ensure_open_group(group)
+    ensure_group_writable(group)
     return session, group
-
-
-def _ensure_open_group(group: StudyGroup) -> None:
-    if group.is_archived:
-        raise Conflict(groups.GROUP_ARCHIVED)
 
 
 def _ensure_future(moment: datetime, now: datetime) -> None:
@@ -237,6 +242,7 @@ def _announce(action: str, view: dict[str, Any]) -> None:
 # Listing ---------------------------------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def list_group_sessions(actor: User, group_id: str, page: int, limit: int, *, upcoming: bool = True,
                         include_cancelled: bool = False) -> Page[dict[str, Any]]:
     """The group's sessions, soonest first: by default those not yet ended and not cancelled."""
@@ -251,6 +257,7 @@ def list_group_sessions(actor: User, group_id: str, page: int, limit: int, *, up
     return result
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def my_sessions(actor: User, page: int, limit: int) -> Page[dict[str, Any]]:
     """The caller's sessions not yet ended nor cancelled, across the non-archived groups they are an
     active member of, soonest first, each with its group — three queries for any page."""
@@ -268,6 +275,7 @@ def my_sessions(actor: User, page: int, limit: int) -> Page[dict[str, Any]]:
     return result
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def get_session(actor: User, session_id: str) -> dict[str, Any]:
     session, _ = _visible(actor, session_id)
     return _detail(actor.id, session)
@@ -276,10 +284,11 @@ def get_session(actor: User, session_id: str) -> dict[str, Any]:
 # Scheduling, editing, cancelling ---------------------------------------------------------------
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def schedule(actor: User, group_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """A new session of the group; the creator is going, the other active members are notified."""
     group = _visible_group(actor, group_id)
-    _ensure_open_group(group)
+    ensure_group_writable(group)
     now = utcnow()
     scheduled_time = data["scheduled_time"].replace(microsecond=0)
     _ensure_future(scheduled_time, now)
@@ -304,10 +313,10 @@ def schedule(actor: User, group_id: str, data: dict[str, Any]) -> dict[str, Any]
         chat.announce(actor, group.id, f"📅 New study session: \"{session.title}\" on {when}{where}")
     view = _detail(actor.id, session)
     _announce("scheduled", view)
-    db.session.commit()
     return view
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def update_session(actor: User, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Edit any of the create fields; a real change bumps `sequence` (calendars apply it)."""
     found, _ = _editable(actor, session_id)
@@ -327,16 +336,15 @@ def update_session(actor: User, session_id: str, changes: dict[str, Any]) -> dic
             setattr(session, field, changes[field])
             changed = True
     if not changed:
-        db.session.commit()  # nothing to write or announce; ends the transaction and its lock
-        return _detail(actor.id, session)
+        return _detail(actor.id, session)  # nothing to write or announce
     session.sequence += 1
     session.updated_at = now
     view = _detail(actor.id, session)
     _announce("updated", view)
-    db.session.commit()
     return view
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def cancel_session(actor: User, session_id: str) -> dict[str, Any]:
     """Cancel (never delete): the row stays, so calendars show the event as cancelled."""
     found, _ = _editable(actor, session_id)
@@ -350,7 +358,6 @@ def cancel_session(actor: User, session_id: str) -> dict[str, Any]:
     session.sequence += 1
     view = _detail(actor.id, session)
     _announce("cancelled", view)
-    db.session.commit()
     return view
 
 
@@ -367,11 +374,12 @@ def _set_rsvp(session_id: str, user_id: str, status: str) -> bool:
     return True
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def rsvp(actor: User, session_id: str, status: str) -> dict[str, Any]:
     """Answer going / maybe / not_going (active members only; not once cancelled or ended)."""
     found, group = _visible(actor, session_id)
     groups.ensure_active_member(actor, group)
-    _ensure_open_group(group)
+    ensure_group_writable(group)
     session = _locked(found.id, shared=True)
     if session.status == CANCELLED:
         raise Conflict(IS_CANCELLED)
@@ -381,7 +389,6 @@ def rsvp(actor: User, session_id: str, status: str) -> dict[str, Any]:
     view = _detail(actor.id, session)
     if changed:
         _announce("rsvp", view)
-    db.session.commit()
     return view
 
 
@@ -392,21 +399,21 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def rotate_feed_token(actor: User) -> str:
     """A new secret for the caller's feed; the previous one (if any) stops working. Only the hash is kept."""
     secret = secrets.token_urlsafe(32)
     digest, now = _digest(secret), utcnow()
     feed, _ = locked_or_created(CalendarFeed, {"user_id": actor.id}, token_hash=digest, created_at=now)
     feed.token_hash, feed.created_at = digest, now
-    db.session.commit()
     return secret
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def revoke_feed_token(actor: User) -> None:
     feed = db.session.execute(select(CalendarFeed).where(CalendarFeed.user_id == actor.id)).scalar_one_or_none()
     if feed is not None:
         db.session.delete(feed)
-    db.session.commit()
 
 
 def feed_owner(secret: str) -> User:
@@ -428,6 +435,7 @@ def feed_owner(secret: str) -> User:
     return user
 
 
+@public
 def calendar_for_secret(secret: str) -> bytes:
     """The feed behind a calendar URL's secret, built inside its owner's college."""
     owner = feed_owner(secret)
@@ -435,6 +443,7 @@ def calendar_for_secret(secret: str) -> bytes:
         return calendar_for(owner)
 
 
+@allow(*COLLEGE_ROLES, feature="study_sessions")
 def calendar_for(actor: User) -> bytes:
     """iCalendar text: the sessions of the actor's groups from 30 days ago on, cancelled ones
     included (STATUS:CANCELLED), so subscribed calendars drop them. One query."""

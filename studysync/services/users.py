@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 
+from ..access import allow
 from ..auth.passwords import hash_password
 from ..config import settings
+from ..conflicts import EMAIL_TAKEN
 from ..db import db
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import User
 from ..models.user import STAFF_ROLES
 from ..queries import Page, paginate
 from . import sessions
-
-EMAIL_TAKEN = "Email already exists"
 
 
 def email_taken(email: str) -> bool:
@@ -29,26 +28,19 @@ def _staff_or_404(user_id: str) -> User:
     return user
 
 
-def commit_or_conflict(message: str = EMAIL_TAKEN) -> None:
-    """Commit; a unique-constraint race (two requests, one email) is a 409, not a 500."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message)
-
-
-def create_staff(name: str, email: str, password: str, role: str) -> User:
+@allow("admin")
+def create_staff(actor: User, name: str, email: str, password: str, role: str) -> User:
     if email_taken(email):
         raise Conflict(EMAIL_TAKEN)
     user = User(role=role, name=name, email=email,
                 password_hash=hash_password(password, settings().bcrypt_rounds))
     db.session.add(user)
-    commit_or_conflict()
+    db.session.flush()
     return user
 
 
-def list_staff(page: int, limit: int, role: str | None = None, q: str | None = None) -> Page[User]:
+@allow("admin")
+def list_staff(actor: User, page: int, limit: int, role: str | None = None, q: str | None = None) -> Page[User]:
     stmt = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.created_at, User.id)
     if role:
         stmt = stmt.where(User.role == role)
@@ -58,10 +50,12 @@ def list_staff(page: int, limit: int, role: str | None = None, q: str | None = N
     return paginate(stmt, page, limit)
 
 
-def get_staff(user_id: str) -> User:
+@allow("admin")
+def get_staff(actor: User, user_id: str) -> User:
     return _staff_or_404(user_id)
 
 
+@allow("admin")
 def update_staff(actor: User, user_id: str, changes: dict) -> User:
     user = _staff_or_404(user_id)
     if "email" in changes and changes["email"] != user.email and email_taken(changes["email"]):
@@ -73,17 +67,15 @@ def update_staff(actor: User, user_id: str, changes: dict) -> User:
             setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = hash_password(changes["password"], settings().bcrypt_rounds)
-    commit_or_conflict()
-    if "password" in changes:
         sessions.revoke_all(user)
     return user
 
 
+@allow("admin")
 def deactivate_staff(actor: User, user_id: str) -> User:
     user = _staff_or_404(user_id)
     if user.id == actor.id:
         raise BadRequest("You cannot deactivate your own account")
     user.status = "inactive"
-    db.session.flush()
     sessions.revoke_all(user)
     return user

@@ -15,12 +15,26 @@ from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...config import settings
 from ...db import db, utc_iso
-from ...errors import ApiError, BadRequest, envelope, handle_http_exception
-from ...features import require_feature
+from ...errors import (
+    NO_COLLEGE_MESSAGE,
+    ApiError,
+    BadRequest,
+    envelope,
+    handle_http_exception,
+)
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
-from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
-from ...tenancy import all_tenants
+from ...services import (
+    colleges,
+    groups,
+    notifications,
+    profiles,
+    recommendations,
+    search,
+    sessions,
+    students,
+)
+from ...tenancy import TenancyError, all_tenants
 
 bp = Blueprint("mobile", __name__, url_prefix="/api")
 
@@ -74,6 +88,11 @@ def _api_error(exc: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return _mobile_error(handle_http_exception(exc))
+
+
+@bp.errorhandler(TenancyError)
+def _tenancy_error(exc: TenancyError):
+    return _mobile_error(envelope(403, NO_COLLEGE_MESSAGE))
 
 
 @bp.after_request
@@ -168,8 +187,7 @@ def login():
     email, password = _text(body.get("email")).strip().lower(), _text(body.get("password"))
     college = _college_for(email) if email else None
     result = sessions.login_any(email, password, _client(), college_id=college.id if college else None)
-    with all_tenants():
-        profile = profiles.view(result.user, profiles.profile_of(result.user.id), show_email=True)
+    profile = profiles.my_profile(result.user)
     return _ok(token=result.token, user=_user_view(result.user, profile), message="Login successful")
 
 
@@ -200,7 +218,6 @@ def _member_info(count: Any, maximum: Any) -> str:
 
 
 @bp.post("/recommend")
-@require_feature("ai_matching")
 def recommend():
     user = current_user()
     items = []
@@ -265,7 +282,7 @@ def my_groups():
 @bp.post("/groups/<group_id>/request-join")
 @bp.post("/groups/<group_id>/join")
 def request_join(group_id: str):
-    _, membership = groups.join_group(current_user(), group_id)
+    membership = groups.join_group(current_user(), group_id)
     if membership.status == "pending":
         return _ok(message="Join request sent to the group leader", status="pending")
     return _ok(message="You joined the group", status=membership.status)
@@ -287,7 +304,6 @@ def reject_request(group_id: str, user_id: str):
 
 
 @bp.post("/search")
-@require_feature("ai_matching")
 def search_groups():
     user = current_user()
     hits = search.search(user, _text(_body().get("query")), "groups")
@@ -302,7 +318,6 @@ def search_groups():
 
 
 @bp.post("/search/people")
-@require_feature("ai_matching")
 def search_people():
     user = current_user()
     hits = search.search(user, _text(_body().get("query")), "people")

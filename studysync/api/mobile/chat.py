@@ -11,7 +11,6 @@ from typing import Any
 
 from ...auth.current import current_user
 from ...db import utc_iso
-from ...features import require_feature
 from ...services import chat
 from . import _body, _ok, _text, bp
 
@@ -33,7 +32,6 @@ def _message(view: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/chat/<group_id>/messages")
-@require_feature("chat")
 def group_messages(group_id: str):
     page = chat.list_messages(current_user(), group_id, limit=chat.MAX_LIMIT)
     return _ok(messages=[_message(m) for m in page.items])
@@ -41,7 +39,6 @@ def group_messages(group_id: str):
 
 @bp.post("/chat/<group_id>/message")
 @bp.post("/chat/<group_id>/send")
-@require_feature("chat")
 def send_group_message(group_id: str):
     body = _body()
     view = chat.post_message(current_user(), group_id, _text(body.get("content")),
@@ -51,7 +48,6 @@ def send_group_message(group_id: str):
 
 
 @bp.post("/chat/message/<message_id>/react")
-@require_feature("chat")
 def react(message_id: str):
     view = chat.toggle_reaction(current_user(), message_id, _text(_body().get("emoji")))
     return _ok(message="Reaction updated", data=_message(view), reactions=_message(view)["reactions"])

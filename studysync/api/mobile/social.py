@@ -6,7 +6,6 @@ from typing import Any
 
 from ...auth.current import current_user
 from ...db import utc_iso
-from ...features import require_feature
 from ...services import direct_messages, friends
 from . import LIST_LIMIT, _body, _ok, bp
 
@@ -16,7 +15,6 @@ def _id(value: Any) -> str:
 
 
 @bp.post("/friends/request")
-@require_feature("social")
 def send_friend_request():
     result = friends.send_friend_request(current_user(), _id(_body().get("userId")))
     if result.matched:
@@ -25,7 +23,6 @@ def send_friend_request():
 
 
 @bp.get("/friends/requests")
-@require_feature("social")
 def friend_requests():
     page = friends.pending_requests(current_user(), "incoming", 1, LIST_LIMIT)
     items = [{"id": r["request_id"], "status": r["status"], "senderId": r["sender"]["user_id"],
@@ -34,21 +31,18 @@ def friend_requests():
 
 
 @bp.post("/friends/request/<request_id>/accept")
-@require_feature("social")
 def accept_friend_request(request_id: str):
     friends.respond(current_user(), request_id, True)
     return _ok(message="Friend request accepted")
 
 
 @bp.post("/friends/request/<request_id>/reject")
-@require_feature("social")
 def reject_friend_request(request_id: str):
     friends.respond(current_user(), request_id, False)
     return _ok(message="Friend request rejected")
 
 
 @bp.get("/friends")
-@require_feature("social")
 def list_friends():
     page = friends.friends_of(current_user(), 1, LIST_LIMIT)
     items = [{"id": f["user_id"], "name": f["name"] or "", "major": f.get("major"), "year": f.get("year"),
@@ -57,7 +51,6 @@ def list_friends():
 
 
 @bp.post("/messages/send")
-@require_feature("chat")
 def send_message():
     body = _body()
     view = direct_messages.send_dm(current_user(), _id(body.get("receiverId")), body.get("content") or "")
@@ -65,7 +58,6 @@ def send_message():
 
 
 @bp.get("/messages/<user_id>")
-@require_feature("chat")
 def dm_thread(user_id: str):
     page = direct_messages.thread(current_user(), user_id, limit=direct_messages.MAX_LIMIT)
     return _ok(messages=[_message(m) for m in page.items])

@@ -6,8 +6,14 @@ from flask_smorest import Blueprint
 from ...auth import current_session, current_user, login_required
 from ...ratelimits import auth_rate_limited
 from ...schemas.auth import (
-    LoginResultSchema, LoginSchema, MeSchema, PasswordChangeSchema, RevokedSchema, SessionSchema,
-    TokenFormSchema, TokenResultSchema,
+    LoginResultSchema,
+    LoginSchema,
+    MeSchema,
+    PasswordChangeSchema,
+    RevokedSchema,
+    SessionSchema,
+    TokenFormSchema,
+    TokenResultSchema,
 )
 from ...schemas.common import envelope, reply
 from ...services import sessions
@@ -49,7 +55,7 @@ def token(form):
 @login_required
 @blp.response(200, envelope())
 def logout():
-    sessions.revoke(current_session())
+    sessions.revoke(current_user(), current_session())
     return reply({}, "Logout successful")
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
-from ...features import require_feature
+from ...auth import current_user, login_required
 from ...models import GroupMessage
 from ...schemas.chat import (
-    MessageCreateSchema, MessageSchema, MessageUpdateSchema, ReactionSchema, ReadMarkerCreateSchema, ReadMarkerSchema,
+    MessageCreateSchema,
+    MessageSchema,
+    MessageUpdateSchema,
+    ReactionSchema,
+    ReadMarkerCreateSchema,
+    ReadMarkerSchema,
 )
 from ...schemas.common import CursorQuerySchema, cursor_envelope, envelope, reply
 from ...services import chat
@@ -18,12 +22,10 @@ register_id("message_id", GroupMessage)
 
 blp = Blueprint("chat", __name__, url_prefix="/api/v1", description="Group chat (feature chat)")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
 
 
 @blp.route("/groups/<group_id>/messages", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.arguments(CursorQuerySchema, location="query")
 @blp.response(200, cursor_envelope(MessageSchema))
 def list_messages(query, group_id):
@@ -32,8 +34,7 @@ def list_messages(query, group_id):
 
 
 @blp.route("/groups/<group_id>/messages", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.arguments(MessageCreateSchema)
 @blp.response(201, envelope(MessageSchema))
 def post_message(body, group_id):
@@ -41,8 +42,7 @@ def post_message(body, group_id):
 
 
 @blp.route("/messages/<message_id>", methods=["PATCH"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.arguments(MessageUpdateSchema)
 @blp.response(200, envelope(MessageSchema))
 def edit_message(body, message_id):
@@ -50,16 +50,14 @@ def edit_message(body, message_id):
 
 
 @blp.route("/messages/<message_id>", methods=["DELETE"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.response(200, envelope(MessageSchema))
 def delete_message(message_id):
     return reply(chat.delete_message(current_user(), message_id), "Message deleted")
 
 
 @blp.route("/messages/<message_id>/reactions", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.arguments(ReactionSchema)
 @blp.response(200, envelope(MessageSchema))
 def toggle_reaction(body, message_id):
@@ -67,8 +65,7 @@ def toggle_reaction(body, message_id):
 
 
 @blp.route("/groups/<group_id>/read", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("chat")
+@login_required
 @blp.arguments(ReadMarkerCreateSchema)
 @blp.response(200, envelope(ReadMarkerSchema))
 def mark_read(body, group_id):

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
+from ...auth import current_user, login_required
+from ...models import Classroom
 from ...schemas.classroom import (
-    ClassroomCreateSchema, ClassroomListQuerySchema, ClassroomSchema, ClassroomStudentSchema, ClassroomUpdateSchema,
+    ClassroomCreateSchema,
+    ClassroomListQuerySchema,
+    ClassroomSchema,
+    ClassroomStudentSchema,
+    ClassroomUpdateSchema,
     StudentIdsSchema,
 )
 from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.group import GroupSchema
-from ...models import Classroom
 from ...services import classrooms, groups
 from ..ids import register_id
 
@@ -22,12 +26,10 @@ register_id("classroom_id", Classroom)  # another college's classroom is a 404 b
 
 blp = Blueprint("classrooms", __name__, url_prefix="/api/v1/classrooms", description="Classrooms")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
-STAFF = ("admin", "teacher")
 
 
 @blp.route("", methods=["POST"])
-@require_role(*STAFF)
+@login_required
 @blp.arguments(ClassroomCreateSchema)
 @blp.response(201, envelope(ClassroomSchema))
 def create_classroom(body):
@@ -35,7 +37,7 @@ def create_classroom(body):
 
 
 @blp.route("", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(ClassroomListQuerySchema, location="query")
 @blp.response(200, envelope(ClassroomSchema, many=True, paginated=True))
 def list_classrooms(query):
@@ -44,14 +46,14 @@ def list_classrooms(query):
 
 
 @blp.route("/<classroom_id>", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(ClassroomSchema))
 def get_classroom(classroom_id):
     return reply(classrooms.get_classroom(current_user(), classroom_id), "Classroom retrieved")
 
 
 @blp.route("/<classroom_id>", methods=["PUT"])
-@require_role(*STAFF)
+@login_required
 @blp.arguments(ClassroomUpdateSchema)
 @blp.response(200, envelope(ClassroomSchema))
 def update_classroom(body, classroom_id):
@@ -59,7 +61,7 @@ def update_classroom(body, classroom_id):
 
 
 @blp.route("/<classroom_id>/students", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, envelope(ClassroomStudentSchema, many=True, paginated=True))
 def list_students(query, classroom_id):
@@ -68,7 +70,7 @@ def list_students(query, classroom_id):
 
 
 @blp.route("/<classroom_id>/students", methods=["POST"])
-@require_role(*STAFF)
+@login_required
 @blp.arguments(StudentIdsSchema)
 @blp.response(200, envelope(ClassroomSchema))
 def enroll(body, classroom_id):
@@ -76,7 +78,7 @@ def enroll(body, classroom_id):
 
 
 @blp.route("/<classroom_id>/students", methods=["PUT"])
-@require_role(*STAFF)
+@login_required
 @blp.arguments(StudentIdsSchema)
 @blp.response(200, envelope(ClassroomSchema))
 def replace_enrollment(body, classroom_id):
@@ -85,7 +87,7 @@ def replace_enrollment(body, classroom_id):
 
 
 @blp.route("/<classroom_id>/students", methods=["DELETE"])
-@require_role(*STAFF)
+@login_required
 @blp.arguments(StudentIdsSchema)
 @blp.response(200, envelope(ClassroomSchema))
 def unenroll(body, classroom_id):
@@ -93,7 +95,7 @@ def unenroll(body, classroom_id):
 
 
 @blp.route("/<classroom_id>/groups", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, envelope(GroupSchema, many=True, paginated=True))
 def list_groups(query, classroom_id):

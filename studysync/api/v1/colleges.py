@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
+from ...auth import current_user, login_required
 from ...config import settings
 from ...schemas.college import (
-    CollegeCreatedSchema, CollegeCreateSchema, CollegeDetailSchema, CollegeListQuerySchema, CollegeSchema,
-    CollegeSettingsSchema, CollegeUpdateSchema, FeaturesSchema,
+    CollegeCreatedSchema,
+    CollegeCreateSchema,
+    CollegeDetailSchema,
+    CollegeListQuerySchema,
+    CollegeSchema,
+    CollegeSettingsSchema,
+    CollegeUpdateSchema,
+    FeaturesSchema,
 )
 from ...schemas.common import envelope, reply
 from ...services import colleges
@@ -16,12 +22,12 @@ blp = Blueprint("colleges", __name__, url_prefix="/api/v1/colleges", description
 
 
 @blp.route("", methods=["POST"])
-@require_role("sysadmin")
+@login_required
 @blp.arguments(CollegeCreateSchema)
 @blp.response(201, envelope(CollegeCreatedSchema))
 def create_college(body):
     created = colleges.create_college(
-        body["college_name"], body["college_subdomain"], body["admin_name"], body["admin_email"],
+        current_user(), body["college_name"], body["college_subdomain"], body["admin_name"], body["admin_email"],
         body["admin_password"], body["enabled_features"],
     )
     admin = created.admin
@@ -36,40 +42,40 @@ def create_college(body):
 
 
 @blp.route("", methods=["GET"])
-@require_role("sysadmin")
+@login_required
 @blp.arguments(CollegeListQuerySchema, location="query")
 @blp.response(200, envelope(CollegeSchema, many=True, paginated=True))
 def list_colleges(query):
-    page = colleges.list_colleges(query["page"], query["limit"], query.get("status"), query.get("q"))
+    page = colleges.list_colleges(current_user(), query["page"], query["limit"], query.get("status"), query.get("q"))
     return reply(page.items, "Colleges retrieved", page.pagination)
 
 
 @blp.route("/<college_id>", methods=["GET"])
-@require_role("sysadmin", "admin")
+@login_required
 @blp.response(200, envelope(CollegeDetailSchema))
 def get_college(college_id):
     return reply(colleges.visible_college(current_user(), college_id), "College retrieved")
 
 
 @blp.route("/<college_id>", methods=["PUT"])
-@require_role("sysadmin")
+@login_required
 @blp.arguments(CollegeUpdateSchema)
 @blp.response(200, envelope(CollegeSchema))
 def update_college(body, college_id):
-    return reply(colleges.update_college(college_id, body), "College updated successfully")
+    return reply(colleges.update_college(current_user(), college_id, body), "College updated successfully")
 
 
 @blp.route("/<college_id>/features", methods=["PUT"])
-@require_role("sysadmin")
+@login_required
 @blp.arguments(FeaturesSchema)
 @blp.response(200, envelope(CollegeSchema))
 def update_features(body, college_id):
-    college = colleges.update_features(college_id, body["enabled_features"])
+    college = colleges.update_features(current_user(), college_id, body["enabled_features"])
     return reply(college, "College features updated successfully")
 
 
 @blp.route("/<college_id>/settings", methods=["PUT"])
-@require_role("sysadmin", "admin")
+@login_required
 @blp.arguments(CollegeSettingsSchema)
 @blp.response(200, envelope(CollegeDetailSchema))
 def update_settings(body, college_id):

@@ -3,23 +3,23 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
-from ...features import require_feature
+from ...auth import current_user, login_required
 from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.social import (
-    FriendRequestCreateSchema, FriendRequestQuerySchema, FriendRequestResultSchema, FriendRequestSchema,
+    FriendRequestCreateSchema,
+    FriendRequestQuerySchema,
+    FriendRequestResultSchema,
+    FriendRequestSchema,
     FriendSchema,
 )
 from ...services import friends
 
 blp = Blueprint("friends", __name__, url_prefix="/api/v1/friends", description="Friends (feature social)")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
 
 
 @blp.route("/requests", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.arguments(FriendRequestCreateSchema)
 @blp.response(201, envelope(FriendRequestResultSchema), description="Request sent")
 @blp.alt_response(200, schema=envelope(FriendRequestResultSchema),
@@ -32,8 +32,7 @@ def send_request(body):
 
 
 @blp.route("/requests", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.arguments(FriendRequestQuerySchema, location="query")
 @blp.response(200, envelope(FriendRequestSchema, many=True, paginated=True))
 def list_requests(query):
@@ -42,8 +41,7 @@ def list_requests(query):
 
 
 @blp.route("/requests/<request_id>/accept", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.response(200, envelope(FriendRequestResultSchema))
 def accept_request(request_id):
     result = friends.respond(current_user(), request_id, accept=True)
@@ -51,8 +49,7 @@ def accept_request(request_id):
 
 
 @blp.route("/requests/<request_id>/reject", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.response(200, envelope(FriendRequestResultSchema))
 def reject_request(request_id):
     result = friends.respond(current_user(), request_id, accept=False)
@@ -60,8 +57,7 @@ def reject_request(request_id):
 
 
 @blp.route("", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, envelope(FriendSchema, many=True, paginated=True))
 def list_friends(query):
@@ -70,8 +66,7 @@ def list_friends(query):
 
 
 @blp.route("/<user_id>", methods=["DELETE"])
-@require_role(*COLLEGE_USERS)
-@require_feature("social")
+@login_required
 @blp.response(200, envelope())
 def unfriend(user_id):
     friends.unfriend(current_user(), user_id)

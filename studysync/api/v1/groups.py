@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
+from ...auth import current_user, login_required
+from ...models import StudyGroup
 from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.group import (
-    GroupCreateSchema, GroupDetailSchema, GroupListQuerySchema, GroupMemberSchema, GroupSchema, GroupUpdateSchema,
-    JoinRequestSchema, MembershipSchema, MyGroupSchema, MyGroupsQuerySchema, UserIdsSchema,
+    GroupCreateSchema,
+    GroupDetailSchema,
+    GroupListQuerySchema,
+    GroupMemberSchema,
+    GroupSchema,
+    GroupUpdateSchema,
+    JoinRequestSchema,
+    MembershipSchema,
+    MyGroupSchema,
+    MyGroupsQuerySchema,
+    UserIdsSchema,
 )
-from ...models import StudyGroup
 from ...services import groups
 from ..ids import register_id
 
@@ -23,11 +32,10 @@ register_id("group_id", StudyGroup)  # another college's group is a 404 before a
 
 blp = Blueprint("groups", __name__, url_prefix="/api/v1/groups", description="Study groups")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
 
 
 @blp.route("", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(GroupCreateSchema)
 @blp.response(201, envelope(GroupDetailSchema))
 def create_group(body):
@@ -35,7 +43,7 @@ def create_group(body):
 
 
 @blp.route("", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(GroupListQuerySchema, location="query")
 @blp.response(200, envelope(GroupSchema, many=True, paginated=True))
 def list_groups(query):
@@ -44,7 +52,7 @@ def list_groups(query):
 
 
 @blp.route("/mine", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(MyGroupsQuerySchema, location="query")
 @blp.response(200, envelope(MyGroupSchema, many=True, paginated=True))
 def my_groups(query):
@@ -53,14 +61,14 @@ def my_groups(query):
 
 
 @blp.route("/<group_id>", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(GroupDetailSchema))
 def get_group(group_id):
     return reply(groups.get_group(current_user(), group_id), "Group retrieved")
 
 
 @blp.route("/<group_id>", methods=["PATCH"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(GroupUpdateSchema)
 @blp.response(200, envelope(GroupDetailSchema))
 def update_group(body, group_id):
@@ -68,28 +76,28 @@ def update_group(body, group_id):
 
 
 @blp.route("/<group_id>/archive", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(GroupDetailSchema))
 def archive(group_id):
     return reply(groups.set_archived(current_user(), group_id, True), "Group archived")
 
 
 @blp.route("/<group_id>/unarchive", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(GroupDetailSchema))
 def unarchive(group_id):
     return reply(groups.set_archived(current_user(), group_id, False), "Group unarchived")
 
 
 @blp.route("/<group_id>/members", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(GroupMemberSchema, many=True))
 def list_members(group_id):
     return reply(groups.list_members(current_user(), group_id), "Members retrieved")
 
 
 @blp.route("/<group_id>/members", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(UserIdsSchema)
 @blp.response(200, envelope(GroupDetailSchema))
 def add_members(body, group_id):
@@ -97,7 +105,7 @@ def add_members(body, group_id):
 
 
 @blp.route("/<group_id>/members", methods=["PUT"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(UserIdsSchema)
 @blp.response(200, envelope(GroupDetailSchema))
 def replace_members(body, group_id):
@@ -105,7 +113,7 @@ def replace_members(body, group_id):
 
 
 @blp.route("/<group_id>/members", methods=["DELETE"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(UserIdsSchema)
 @blp.response(200, envelope(GroupDetailSchema))
 def remove_members(body, group_id):
@@ -113,23 +121,23 @@ def remove_members(body, group_id):
 
 
 @blp.route("/<group_id>/join", methods=["POST"])
-@require_role("student")
+@login_required
 @blp.response(200, envelope(MembershipSchema))
 def join(group_id):
-    group, membership = groups.join_group(current_user(), group_id)
+    membership = groups.join_group(current_user(), group_id)
     message = "Join request sent to the group leader" if membership.status == "pending" else "Joined group"
-    return reply(groups.membership_view(group, membership), message)
+    return reply(membership, message)
 
 
 @blp.route("/<group_id>/leave", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(GroupSchema))
 def leave(group_id):
     return reply(groups.leave_group(current_user(), group_id), "You left the group")
 
 
 @blp.route("/<group_id>/requests", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, envelope(JoinRequestSchema, many=True, paginated=True))
 def list_requests(query, group_id):
@@ -138,16 +146,14 @@ def list_requests(query, group_id):
 
 
 @blp.route("/<group_id>/requests/<user_id>/approve", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(MembershipSchema))
 def approve(group_id, user_id):
-    group, membership = groups.approve_request(current_user(), group_id, user_id)
-    return reply(groups.membership_view(group, membership), "Join request approved")
+    return reply(groups.approve_request(current_user(), group_id, user_id), "Join request approved")
 
 
 @blp.route("/<group_id>/requests/<user_id>/reject", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(MembershipSchema))
 def reject(group_id, user_id):
-    group, membership = groups.reject_request(current_user(), group_id, user_id)
-    return reply(groups.membership_view(group, membership), "Join request has been rejected")
+    return reply(groups.reject_request(current_user(), group_id, user_id), "Join request has been rejected")

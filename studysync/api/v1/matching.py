@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
-from ...features import require_feature
+from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
 from ...schemas.matching import (
-    AutoFormResultSchema, AutoFormSchema, RecommendationQuerySchema, RecommendationSchema, SearchQuerySchema,
+    AutoFormResultSchema,
+    AutoFormSchema,
+    RecommendationQuerySchema,
+    RecommendationSchema,
+    SearchQuerySchema,
     SearchResultSchema,
 )
 from ...services import auto_form, recommendations, search
@@ -20,8 +23,7 @@ blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="AI matc
 
 
 @blp.route("/recommendations", methods=["GET"])
-@require_role("student")
-@require_feature("ai_matching")
+@login_required
 @blp.arguments(RecommendationQuerySchema, location="query")
 @blp.response(200, envelope(RecommendationSchema, many=True))
 def recommend(query):
@@ -30,8 +32,7 @@ def recommend(query):
 
 
 @blp.route("/search", methods=["GET"])
-@require_role("admin", "teacher", "student")
-@require_feature("ai_matching")
+@login_required
 @blp.arguments(SearchQuerySchema, location="query")
 @blp.response(200, envelope(SearchResultSchema, many=True))
 def search_college(query):
@@ -39,8 +40,7 @@ def search_college(query):
 
 
 @blp.route("/classrooms/<classroom_id>/groups/auto-form", methods=["POST"])
-@require_role("admin", "teacher")
-@require_feature("ai_matching")
+@login_required
 @blp.arguments(AutoFormSchema)
 @blp.response(200, envelope(AutoFormResultSchema))
 def auto_form_groups(body, classroom_id):

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
-from ...schemas.common import envelope, reply
-from ...schemas.notification import NotificationListEnvelope, NotificationQuerySchema, NotificationSchema, ReadAllSchema
+from ...auth import current_user, login_required
 from ...models import Notification
+from ...schemas.common import envelope, reply
+from ...schemas.notification import (
+    NotificationListEnvelope,
+    NotificationQuerySchema,
+    NotificationSchema,
+    ReadAllSchema,
+)
 from ...services import notifications
 from ..ids import register_id
 
@@ -24,11 +29,10 @@ register_id("notification_id", Notification)  # the owner check is in the servic
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
 
 
 @blp.route("", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListEnvelope)
 def list_notifications(query):
@@ -40,14 +44,14 @@ def list_notifications(query):
 
 
 @blp.route("/<notification_id>/read", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(NotificationSchema))
 def mark_read(notification_id):
     return reply(notifications.mark_read(current_user(), notification_id), "Notification marked as read")
 
 
 @blp.route("/read-all", methods=["POST"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(ReadAllSchema))
 def mark_all_read():
     updated = notifications.mark_all_read(current_user())

@@ -7,25 +7,24 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
+from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
 from ...schemas.profile import ProfileSchema, ProfileUpdateSchema
 from ...services import profiles
 
 blp = Blueprint("profiles", __name__, url_prefix="/api/v1", description="Learning profiles")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
 
 
 @blp.route("/me/profile", methods=["GET"])
-@require_role("student")
+@login_required
 @blp.response(200, envelope(ProfileSchema))
 def get_my_profile():
     return reply(profiles.my_profile(current_user()), "Profile retrieved")
 
 
 @blp.route("/me/profile", methods=["PUT"])
-@require_role("student")
+@login_required
 @blp.arguments(ProfileUpdateSchema)
 @blp.response(200, envelope(ProfileSchema))
 def update_my_profile(body):
@@ -33,7 +32,7 @@ def update_my_profile(body):
 
 
 @blp.route("/users/<user_id>/profile", methods=["GET"])
-@require_role(*COLLEGE_USERS)
+@login_required
 @blp.response(200, envelope(ProfileSchema))
 def get_public_profile(user_id):
     return reply(profiles.public_profile(current_user(), user_id), "Profile retrieved")

@@ -4,13 +4,21 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from ...auth import current_session, current_user, require_role
+from ...auth import current_session, current_user, login_required
 from ...ratelimits import auth_rate_limited
 from ...schemas.auth import PasswordChangeSchema
 from ...schemas.common import envelope, reply
 from ...schemas.student import (
-    BulkJobSchema, BulkRequestSchema, StudentBriefSchema, StudentCreatedSchema, StudentCreateSchema,
-    StudentListQuerySchema, StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema,
+    BulkJobSchema,
+    BulkRequestSchema,
+    StudentBriefSchema,
+    StudentCreatedSchema,
+    StudentCreateSchema,
+    StudentListQuerySchema,
+    StudentLoginResultSchema,
+    StudentLoginSchema,
+    StudentRegisterSchema,
+    StudentSchema,
     StudentUpdateSchema,
 )
 from ...services import bulk_import, sessions, students
@@ -43,15 +51,15 @@ def login(body):
 
 
 @blp.route("/logout", methods=["POST"])
-@require_role("student")
+@login_required
 @blp.response(200, envelope())
 def logout():
-    sessions.revoke(current_session())
+    sessions.revoke(current_user(), current_session())
     return reply({}, "Logout successful")
 
 
 @blp.route("/password", methods=["PUT"])
-@require_role("student")
+@login_required
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, envelope())
 def change_password(body):
@@ -60,27 +68,27 @@ def change_password(body):
 
 
 @blp.route("", methods=["GET"])
-@require_role("admin", "teacher")
+@login_required
 @blp.arguments(StudentListQuerySchema, location="query")
 @blp.response(200, envelope(StudentSchema, many=True, paginated=True))
 def list_students(query):
-    page = students.list_students(query.pop("page"), query.pop("limit"), query)
+    page = students.list_students(current_user(), query.pop("page"), query.pop("limit"), query)
     return reply(page.items, "Students retrieved", page.pagination)
 
 
 @blp.route("", methods=["POST"])
-@require_role("admin")
+@login_required
 @blp.arguments(StudentCreateSchema)
 @blp.response(201, envelope(StudentCreatedSchema))
 def create_student(body):
     password = body.pop("password")
-    student, temporary = students.create_student(body, password)
+    student, temporary = students.create_student(current_user(), body, password)
     student.temporary_password = temporary  # shown once, never stored
     return reply(student, "Student created successfully")
 
 
 @blp.route("/bulk", methods=["POST"])
-@require_role("admin")
+@login_required
 @blp.arguments(BulkRequestSchema)
 @blp.response(200, envelope(BulkJobSchema), description="A small batch, processed at once: `success` and `failed`")
 @blp.alt_response(202, schema=envelope(BulkJobSchema), description="A large batch, queued: the job to poll")
@@ -95,10 +103,10 @@ def bulk_register(body):
 
 
 @blp.route("/bulk/<job_id>", methods=["GET"])
-@require_role("admin")
+@login_required
 @blp.response(200, envelope(BulkJobSchema))
 def bulk_status(job_id):
-    job = bulk_import.get_job(job_id)
+    job = bulk_import.get_job(current_user(), job_id)
     data = bulk_import.job_progress(job)
     if data["status"] == "finished":
         return reply(data, bulk_import.summary(data))
@@ -106,22 +114,22 @@ def bulk_status(job_id):
 
 
 @blp.route("/<student_id>", methods=["GET"])
-@require_role("admin", "teacher")
+@login_required
 @blp.response(200, envelope(StudentSchema))
 def get_student(student_id):
-    return reply(students.get_student(student_id), "Student retrieved")
+    return reply(students.get_student(current_user(), student_id), "Student retrieved")
 
 
 @blp.route("/<student_id>/profile", methods=["PUT"])
-@require_role("admin", "teacher")
+@login_required
 @blp.arguments(StudentUpdateSchema)
 @blp.response(200, envelope(StudentSchema))
 def update_profile(body, student_id):
-    return reply(students.update_record(student_id, body), "Student profile updated successfully")
+    return reply(students.update_record(current_user(), student_id, body), "Student profile updated successfully")
 
 
 @blp.route("/<student_id>", methods=["DELETE"])
-@require_role("admin")
+@login_required
 @blp.response(200, envelope(StudentSchema))
 def deactivate(student_id):
-    return reply(students.deactivate(student_id), "Student deactivated")
+    return reply(students.deactivate(current_user(), student_id), "Student deactivated")

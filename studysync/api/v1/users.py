@@ -3,41 +3,46 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
+from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
-from ...schemas.user import StaffCreateSchema, StaffListQuerySchema, StaffSchema, StaffUpdateSchema
+from ...schemas.user import (
+    StaffCreateSchema,
+    StaffListQuerySchema,
+    StaffSchema,
+    StaffUpdateSchema,
+)
 from ...services import users
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staff (admins and teachers)")
 
 
 @blp.route("", methods=["POST"])
-@require_role("admin")
+@login_required
 @blp.arguments(StaffCreateSchema)
 @blp.response(201, envelope(StaffSchema))
 def create_staff(body):
-    user = users.create_staff(body["name"], body["email"], body["password"], body["role"])
+    user = users.create_staff(current_user(), body["name"], body["email"], body["password"], body["role"])
     return reply(user, "User created successfully")
 
 
 @blp.route("", methods=["GET"])
-@require_role("admin")
+@login_required
 @blp.arguments(StaffListQuerySchema, location="query")
 @blp.response(200, envelope(StaffSchema, many=True, paginated=True))
 def list_staff(query):
-    page = users.list_staff(query["page"], query["limit"], query.get("role"), query.get("q"))
+    page = users.list_staff(current_user(), query["page"], query["limit"], query.get("role"), query.get("q"))
     return reply(page.items, "Users retrieved", page.pagination)
 
 
 @blp.route("/<user_id>", methods=["GET"])
-@require_role("admin")
+@login_required
 @blp.response(200, envelope(StaffSchema))
 def get_staff(user_id):
-    return reply(users.get_staff(user_id), "User retrieved")
+    return reply(users.get_staff(current_user(), user_id), "User retrieved")
 
 
 @blp.route("/<user_id>", methods=["PUT"])
-@require_role("admin")
+@login_required
 @blp.arguments(StaffUpdateSchema)
 @blp.response(200, envelope(StaffSchema))
 def update_staff(body, user_id):
@@ -45,7 +50,7 @@ def update_staff(body, user_id):
 
 
 @blp.route("/<user_id>", methods=["DELETE"])
-@require_role("admin")
+@login_required
 @blp.response(200, envelope(StaffSchema))
 def deactivate_staff(user_id):
     return reply(users.deactivate_staff(current_user(), user_id), "User deactivated")

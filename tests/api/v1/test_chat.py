@@ -53,7 +53,11 @@ def post_many(app, kit_id, sender, group_id, texts):
     """Many messages through the same service the route uses (the route is rate-limited)."""
     with app.app_context(), tenant_context(kit_id):
         user = db.session.get(User, sender.id)
-        return [post_message(user, group_id, text)["message_id"] for text in texts]
+        ids = []
+        for text in texts:  # one unit of work per message, as one request each would be
+            ids.append(post_message(user, group_id, text)["message_id"])
+            db.session.commit()
+        return ids
 
 
 def test_members_post_and_read_text_image_and_announcements(client, factory):
@@ -434,6 +438,7 @@ def test_an_edit_or_a_reaction_racing_a_delete_never_brings_anything_back(app, c
         with app.app_context(), tenant_context(kit.id):
             try:
                 fn(db.session.get(User, actor.id), *args)
+                db.session.commit()
             except Conflict:  # the loser found the message already deleted: that is the point
                 pass
 

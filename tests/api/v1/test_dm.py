@@ -30,7 +30,11 @@ def send_many(app, kit_id, sender, receiver_id, texts):
     """Bulk messages through the same service the route uses (the route is rate-limited)."""
     with app.app_context(), tenant_context(kit_id):
         user = db.session.get(User, sender.id)
-        return [send_dm(user, receiver_id, text)["message_id"] for text in texts]
+        ids = []
+        for text in texts:  # one unit of work per message, as one request each would be
+            ids.append(send_dm(user, receiver_id, text)["message_id"])
+            db.session.commit()
+        return ids
 
 
 def test_send_and_read_a_thread(client, factory):

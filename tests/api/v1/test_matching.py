@@ -220,7 +220,7 @@ def test_auto_form_only_by_owning_teacher_or_admin(client, classroom_kit, factor
     from studysync.tenancy import tenant_context
 
     with factory.app.app_context(), tenant_context(kit.id):
-        other_teacher = factory._actor(users.create_staff("T2", f"t2@{kit.subdomain}.edu", "Passw0rd!x", "teacher"))
+        other_teacher = factory._actor(users.create_staff(kit.admin, "T2", f"t2@{kit.subdomain}.edu", "Passw0rd!x", "teacher"))
     assert auto_form(client, other_teacher, classroom["classroom_id"], group_size=3).status_code == 403
 
 

@@ -291,7 +291,7 @@ def test_outsiders_of_the_group_and_of_the_college(app, client, factory, crew):
 
     # Staff who do not manage the group are outsiders too; managing staff may look and edit, not RSVP.
     with app.app_context(), tenant_context(kit.id):
-        stranger = factory._actor(users.create_staff("Other Teacher", f"other@{kit.subdomain}.edu", PASSWORD,
+        stranger = factory._actor(users.create_staff(kit.admin, "Other Teacher", f"other@{kit.subdomain}.edu", PASSWORD,
                                                      "teacher"))
     assert client.get(f"/api/v1/sessions/{sid}", headers=stranger.headers).status_code == 403
     assert detail(client, session, kit.admin)["session_id"] == sid

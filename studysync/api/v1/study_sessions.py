@@ -16,13 +16,19 @@ from __future__ import annotations
 from flask import Response, request, url_for
 from flask_smorest import Blueprint
 
-from ...auth import current_user, require_role
-from ...features import require_feature
+from ...auth import current_user, login_required
 from ...models import StudySession
 from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.study_session import (
-    CalendarQuerySchema, CalendarTokenSchema, MyStudySessionSchema, RsvpSchema, StudySessionCreateSchema,
-    StudySessionDetailSchema, StudySessionListQuerySchema, StudySessionSchema, StudySessionUpdateSchema,
+    CalendarQuerySchema,
+    CalendarTokenSchema,
+    MyStudySessionSchema,
+    RsvpSchema,
+    StudySessionCreateSchema,
+    StudySessionDetailSchema,
+    StudySessionListQuerySchema,
+    StudySessionSchema,
+    StudySessionUpdateSchema,
 )
 from ...services import study_sessions
 from ..ids import register_id
@@ -31,14 +37,11 @@ register_id("study_session_id", StudySession)  # another college's session is a 
 
 blp = Blueprint("study_sessions", __name__, url_prefix="/api/v1", description="Study sessions (feature study_sessions)")
 
-COLLEGE_USERS = ("admin", "teacher", "student")
-FEATURE = study_sessions.FEATURE
 ICALENDAR = "text/calendar; charset=utf-8"
 
 
 @blp.route("/groups/<group_id>/sessions", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.arguments(StudySessionListQuerySchema, location="query")
 @blp.response(200, envelope(StudySessionSchema, many=True, paginated=True))
 def list_sessions(query, group_id):
@@ -48,8 +51,7 @@ def list_sessions(query, group_id):
 
 
 @blp.route("/groups/<group_id>/sessions", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.arguments(StudySessionCreateSchema)
 @blp.response(201, envelope(StudySessionDetailSchema))
 def schedule_session(body, group_id):
@@ -57,16 +59,14 @@ def schedule_session(body, group_id):
 
 
 @blp.route("/sessions/<study_session_id>", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.response(200, envelope(StudySessionDetailSchema))
 def get_session(study_session_id):
     return reply(study_sessions.get_session(current_user(), study_session_id), "Study session retrieved")
 
 
 @blp.route("/sessions/<study_session_id>", methods=["PATCH"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.arguments(StudySessionUpdateSchema)
 @blp.response(200, envelope(StudySessionDetailSchema))
 def update_session(body, study_session_id):
@@ -74,16 +74,14 @@ def update_session(body, study_session_id):
 
 
 @blp.route("/sessions/<study_session_id>", methods=["DELETE"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.response(200, envelope(StudySessionDetailSchema))
 def cancel_session(study_session_id):
     return reply(study_sessions.cancel_session(current_user(), study_session_id), "Study session cancelled")
 
 
 @blp.route("/sessions/<study_session_id>/rsvp", methods=["PUT"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.arguments(RsvpSchema)
 @blp.response(200, envelope(StudySessionDetailSchema))
 def rsvp(body, study_session_id):
@@ -91,8 +89,7 @@ def rsvp(body, study_session_id):
 
 
 @blp.route("/me/sessions", methods=["GET"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, envelope(MyStudySessionSchema, many=True, paginated=True))
 def my_sessions(query):
@@ -101,8 +98,7 @@ def my_sessions(query):
 
 
 @blp.route("/me/calendar/token", methods=["POST"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.response(201, envelope(CalendarTokenSchema))
 def rotate_calendar_token():
     """Create or replace the caller's calendar secret; URLs handed out before stop working."""
@@ -112,18 +108,11 @@ def rotate_calendar_token():
 
 
 @blp.route("/me/calendar/token", methods=["DELETE"])
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
+@login_required
 @blp.response(200, envelope())
 def revoke_calendar_token():
     study_sessions.revoke_feed_token(current_user())
     return reply({}, "Calendar feed link revoked")
-
-
-@require_role(*COLLEGE_USERS)
-@require_feature(FEATURE)
-def _signed_in_caller():
-    return current_user()
 
 
 @blp.route("/me/calendar.ics", methods=["GET"])
@@ -136,7 +125,7 @@ def calendar_feed(query):
     if query.get("token") and "Authorization" not in request.headers:
         body = study_sessions.calendar_for_secret(query["token"])
     else:
-        body = study_sessions.calendar_for(_signed_in_caller())
+        body = study_sessions.calendar_for(current_user())
     response = Response(body, content_type=ICALENDAR)
     response.headers["Content-Disposition"] = 'inline; filename="studysync.ics"'
     response.headers["Cache-Control"] = "private, no-cache"

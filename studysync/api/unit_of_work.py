@@ -1,0 +1,82 @@
+"""Each request is one unit of work: the view runs, then the session commits once, here.
+
+Services only flush; nothing they change is visible to anyone until this commit, and the live
+events they queued leave only after it (`services/events.py`). So a request either commits whole
+or changes nothing, whichever surface it came through.
+
+When the commit (or a statement before it) fails:
+
+- a deadlock, a serialization failure or a lock wait that timed out: the request did nothing
+  wrong, so the session is rolled back (dropping its queued events) and the whole unit runs again,
+  up to `ATTEMPTS` times after a short random pause; only then does the client see a 409 asking it
+  to retry. A unit that committed is never run again;
+- a unique constraint: a 409 whose message names the conflict (`conflicts.py`);
+- another integrity error (a row this request relied on was deleted meanwhile): run again, where
+  the missing row is met as a 404;
+- a database that cannot be reached: a 503.
+
+Failures outside a view (the token check before it) are mapped by `errors.py` the same way.
+"""
+from __future__ import annotations
+
+import random
+import time
+from functools import wraps
+from typing import Callable
+
+from flask import Flask
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ..conflicts import conflict_message, is_unique_violation
+from ..db import RETRY, UNAVAILABLE, db, failure_kind
+from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, Conflict, ServiceUnavailable
+
+ATTEMPTS = 3
+PAUSE_SECONDS = (0.01, 0.05)
+
+
+def unit_of_work(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, ATTEMPTS + 1):
+            session = db.session
+            try:
+                response = view(*args, **kwargs)
+                session.commit()
+                return response
+            except IntegrityError as exc:
+                session.rollback()
+                if is_unique_violation(exc):
+                    raise Conflict(conflict_message(exc)) from exc
+                if attempt < ATTEMPTS:
+                    _pause()
+                    continue
+                raise Conflict(RETRY_MESSAGE) from exc
+            except DBAPIError as exc:
+                kind = failure_kind(exc)
+                session.rollback()
+                if kind == RETRY and attempt < ATTEMPTS:
+                    _pause()
+                    continue
+                if kind == RETRY:
+                    raise Conflict(RETRY_MESSAGE) from exc
+                if kind == UNAVAILABLE:
+                    raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+
+    wrapper.__unit_of_work__ = True
+    return wrapper
+
+
+def _pause() -> None:
+    time.sleep(random.uniform(*PAUSE_SECONDS))
+
+
+def install(app: Flask, *, exclude: set[str] = frozenset()) -> None:
+    """Wrap every registered view but those in `exclude` (long-lived WebSocket views)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint not in exclude and not getattr(view, "__unit_of_work__", False):
+            app.view_functions[endpoint] = unit_of_work(view)
