@@ -4,7 +4,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from studysync.services import colleges, sessions, students, users
+from studysync.auth import sessions
+from studysync.services import colleges, students, users
 from studysync.services.bootstrap import create_sysadmin
 from studysync.tenancy import tenant_context
 

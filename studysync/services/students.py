@@ -5,6 +5,7 @@ import secrets
 
 from sqlalchemy import or_, select
 
+from ..auth import sessions
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db
@@ -12,7 +13,6 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..models import College, User
 from ..queries import Page, paginate
 from ..tenancy import tenant_context
-from . import sessions
 from .colleges import require_active_college
 from .users import EMAIL_TAKEN, commit_or_conflict, email_taken
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..auth import sessions
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db
@@ -11,7 +12,6 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..models import User
 from ..models.user import STAFF_ROLES
 from ..queries import Page, paginate
-from . import sessions
 
 EMAIL_TAKEN = "Email already exists"
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ...auth import sessions
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...config import settings
@@ -19,7 +20,7 @@ from ...errors import ApiError, BadRequest, envelope, handle_http_exception
 from ...features import require_feature
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
-from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
+from ...services import colleges, groups, notifications, profiles, recommendations, search, students
 from ...tenancy import all_tenants
 
 bp = Blueprint("mobile", __name__, url_prefix="/api")

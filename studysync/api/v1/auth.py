@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_session, current_user, login_required
+from ...auth import current_session, current_user, login_required, sessions
 from ...ratelimits import auth_rate_limited
 from ...schemas.auth import (
     LoginResultSchema, LoginSchema, MeSchema, PasswordChangeSchema, RevokedSchema, SessionSchema,
     TokenFormSchema, TokenResultSchema,
 )
 from ...schemas.common import envelope, reply
-from ...services import sessions
 from .common import client_info, subdomain_from_host
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, sessions and passwords")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from ...auth import current_session, current_user, require_role
+from ...auth import current_session, current_user, require_role, sessions
 from ...ratelimits import auth_rate_limited
 from ...schemas.auth import PasswordChangeSchema
 from ...schemas.common import envelope, reply
@@ -13,7 +13,7 @@ from ...schemas.student import (
     StudentListQuerySchema, StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema,
     StudentUpdateSchema,
 )
-from ...services import bulk_import, sessions, students
+from ...services import bulk_import, students
 from .common import client_info
 
 blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from ..auth.passwords import burn_verify_time, hash_password, verify_password
-from ..auth.tokens import TokenClaims, encode_token
 from ..config import settings
 from ..db import db, utcnow
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..models import AuthSession, College, User
 from ..tenancy import all_tenants
+from .passwords import burn_verify_time, hash_password, verify_password
+from .tokens import TokenClaims, encode_token
 
 INVALID_CREDENTIALS = "Invalid email or password"
 STAFF_LOGIN_ROLES = ("sysadmin", "admin", "teacher")
