@@ -7,6 +7,8 @@ from sqlalchemy import or_, select
 
 from ..auth import sessions
 from ..auth.passwords import hash_password
+from ..auth.sessions import ClientInfo
+from ..auth.throttle import login_throttle
 from ..config import settings
 from ..db import db
 from ..errors import BadRequest, Conflict, NotFound
@@ -43,14 +45,20 @@ def new_student(record: dict, password_hash: str | None) -> User:
     return User(role="student", password_hash=password_hash, **fields)
 
 
-def register(college_id: str, record: dict, password: str) -> User:
-    """Public self-registration into a named college."""
+def register(college_id: str, record: dict, password: str, client: ClientInfo) -> User:
+    """Public self-registration into a named college. "Email already exists" tells whether an
+    account exists, so it is counted by the login throttle like a wrong password."""
     college = require_active_college(college_id)
     problem = domain_problem(college, record["email"])
     if problem:
         raise BadRequest(problem, errors={"student_email": [problem]})
+    throttle = login_throttle()
+    throttle.check(record["email"], client.ip_address)
     with tenant_context(college.id):
-        _check_unique(record["email"], record.get("roll_no"))
+        if email_taken(record["email"]):
+            throttle.failed(record["email"], client.ip_address)
+            raise Conflict(EMAIL_TAKEN)
+        _check_unique(None, record.get("roll_no"))
         student = new_student(record, hash_password(password, settings().bcrypt_rounds))
         db.session.add(student)
         commit_or_conflict()

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from ...auth import current_session, current_user, login_required, sessions
-from ...ratelimits import auth_rate_limited
 from ...schemas.auth import (
     LoginResultSchema, LoginSchema, MeSchema, PasswordChangeSchema, RevokedSchema, SessionSchema,
     TokenFormSchema, TokenResultSchema,
@@ -24,7 +23,6 @@ def login_result(login: sessions.Login) -> dict:
 
 
 @blp.route("/login", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(LoginResultSchema))
 def login(body):
@@ -34,7 +32,6 @@ def login(body):
 
 
 @blp.route("/token", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(TokenFormSchema, location="form")
 @blp.response(200, TokenResultSchema)
 def token(form):
@@ -93,5 +90,6 @@ def revoke_session(session_id):
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, envelope())
 def change_password(body):
-    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"])
+    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"],
+                             client_info())
     return reply({}, "Password updated successfully")

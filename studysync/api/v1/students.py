@@ -5,7 +5,6 @@ from flask import current_app, url_for
 from flask_smorest import Blueprint
 
 from ...auth import current_session, current_user, require_role, sessions
-from ...ratelimits import auth_rate_limited
 from ...schemas.auth import PasswordChangeSchema
 from ...schemas.common import envelope, reply
 from ...schemas.student import (
@@ -20,17 +19,15 @@ blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description
 
 
 @blp.route("/register", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(StudentRegisterSchema)
 @blp.response(201, envelope(StudentBriefSchema))
 def register(body):
     password = body.pop("password")
-    student = students.register(body.pop("college_id"), body, password)
+    student = students.register(body.pop("college_id"), body, password, client_info())
     return reply(student, "Student registered successfully")
 
 
 @blp.route("/login", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(StudentLoginSchema)
 @blp.response(200, envelope(StudentLoginResultSchema))
 def login(body):
@@ -55,7 +52,8 @@ def logout():
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, envelope())
 def change_password(body):
-    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"])
+    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"],
+                             client_info())
     return reply({}, "Password updated successfully")
 
 
