@@ -6,6 +6,7 @@ import urllib.request
 import pytest
 
 from studysync.auth.sessions import APP_IS_FOR_STUDENTS
+from studysync.services.students import STAFF_EMAIL
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, Factory
 from tests.support.processes import app_process
@@ -146,6 +147,23 @@ def test_the_app_sends_staff_to_the_web_login(client, factory, who):
     assert r.status_code == 403 and r.json["message"] == APP_IS_FOR_STUDENTS and "/api/v1/auth/login" in r.json["error"]
     assert "token" not in r.json
     assert v1_login(client, actor.email, PASSWORD).status_code == 200
+
+
+def test_registering_with_a_staff_email_points_to_the_staff_login(client, factory):
+    kit = factory.college(domain="staff.edu", students_count=0)
+    r = client.post("/api/v1/users", headers=kit.admin.headers, json={
+        "name": "Tess Teacher", "email": "tess@staff.edu", "password": "Teach-pass1", "role": "teacher"})
+    assert r.status_code == 201
+    factory.sysadmin("root@staff.edu")
+    for email in ("tess@staff.edu", "root@staff.edu"):
+        r = client.post("/api/auth/register", json={"name": "Not A Student", "email": email, "password": "secret123"})
+        assert r.status_code == 403 and r.json["error"] == STAFF_EMAIL
+        r = client.post("/api/v1/students/register", json={
+            "college_id": kit.id, "student_name": "Not A Student", "student_email": email,
+            "student_password": "Good-pass123"})
+        assert r.status_code == 403 and r.json["message"] == STAFF_EMAIL
+    r = app_login(client, "root@staff.edu", PASSWORD, ip=OWNER)  # the sysadmin, though the domain is a college's
+    assert r.status_code == 403 and r.json["error"] == APP_IS_FOR_STUDENTS
 
 
 def _post(url, body):
