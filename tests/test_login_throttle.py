@@ -6,8 +6,9 @@ import urllib.request
 import pytest
 
 from studysync.auth.sessions import APP_IS_FOR_STUDENTS
+from studysync.config import ConfigError, load_config
 from studysync.services.students import STAFF_EMAIL
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, make_app
 from tests.factories import PASSWORD, Factory
 from tests.support.processes import app_process
 
@@ -184,3 +185,16 @@ def test_two_instances_and_two_surfaces_share_the_count_through_redis(migrated_d
         urls = [f"{first}/api/v1/auth/login", f"{second}/api/auth/login"] * 3
         statuses = [_post(url, body) for url in urls]
     assert statuses == [401] * 5 + [429]
+
+
+def test_throttle_settings_from_the_environment(monkeypatch, migrated_database):
+    monkeypatch.setenv("RATELIMIT_AUTH_ACCOUNT", "20 per hour")
+    monkeypatch.setenv("RATELIMIT_AUTH_IP", "300 per 15 minutes")
+    monkeypatch.setenv("RATELIMIT_AUTH_EXEMPT_NETWORKS", "10.9.0.0/16, 192.0.2.0/24")
+    settings = load_config()
+    assert settings.ratelimit_auth_account == "20 per hour" and settings.ratelimit_auth_ip == "300 per 15 minutes"
+    assert settings.ratelimit_auth_exempt_networks == ("10.9.0.0/16", "192.0.2.0/24")
+    with pytest.raises(ConfigError, match="RATELIMIT_AUTH_EXEMPT_NETWORKS"):
+        make_app(migrated_database, ratelimit_auth_exempt_networks=("campus",))
+    with pytest.raises(ConfigError, match="RATELIMIT_AUTH_IP"):
+        make_app(migrated_database, ratelimit_auth_ip="lots")
