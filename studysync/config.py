@@ -91,7 +91,6 @@ def load_config(**overrides) -> Settings:
         "ratelimit_auth": env.get("RATELIMIT_AUTH", Settings.ratelimit_auth),
         "ratelimit_auth_account": env.get("RATELIMIT_AUTH_ACCOUNT", Settings.ratelimit_auth_account),
         "ratelimit_auth_ip": env.get("RATELIMIT_AUTH_IP", Settings.ratelimit_auth_ip),
-        "ratelimit_auth_exempt_networks": tuple(env.get("RATELIMIT_AUTH_EXEMPT_NETWORKS", "").replace(",", " ").split()),
         "ratelimit_api": env.get("RATELIMIT_API", Settings.ratelimit_api),
         "cors_origins": env.get("CORS_ORIGINS", Settings.cors_origins),
         "sysadmin_email": env.get("SYSADMIN_EMAIL") or None,
@@ -105,6 +104,8 @@ def load_config(**overrides) -> Settings:
         values["bcrypt_rounds"] = int(env["BCRYPT_ROUNDS"])
     if "TRUSTED_PROXIES" in env:
         values["trusted_proxies"] = int(env["TRUSTED_PROXIES"])
+    if "RATELIMIT_AUTH_EXEMPT_NETWORKS" in env:
+        values["ratelimit_auth_exempt_networks"] = tuple(env["RATELIMIT_AUTH_EXEMPT_NETWORKS"].replace(",", " ").split())
     if "RATELIMIT_ENABLED" in env:
         values["ratelimit_enabled"] = _flag(env["RATELIMIT_ENABLED"])
     if "BULK_SYNC_MAX_ROWS" in env:

@@ -6,7 +6,9 @@ import urllib.request
 import pytest
 
 from studysync.auth.sessions import APP_IS_FOR_STUDENTS
-from studysync.config import ConfigError, load_config
+from studysync.auth.throttle import LoginThrottle
+from studysync.config import ConfigError, Settings, load_config
+from studysync.errors import TooManyRequests
 from studysync.services.students import STAFF_EMAIL
 from tests.conftest import TEST_SECRET, make_app
 from tests.factories import PASSWORD, Factory
@@ -198,3 +200,15 @@ def test_throttle_settings_from_the_environment(monkeypatch, migrated_database):
         make_app(migrated_database, ratelimit_auth_exempt_networks=("campus",))
     with pytest.raises(ConfigError, match="RATELIMIT_AUTH_IP"):
         make_app(migrated_database, ratelimit_auth_ip="lots")
+
+
+def test_with_redis_unreachable_each_process_still_counts():
+    """Redis down must not open the door (nor fail every login): the count falls back to this process."""
+    throttle = LoginThrottle(Settings(redis_url="redis://127.0.0.1:5799/0"))  # nothing listens there
+    for _ in range(5):
+        throttle.check("victim@x.edu", GUESSER)
+        throttle.failed("victim@x.edu", GUESSER)
+    with pytest.raises(TooManyRequests) as refused:
+        throttle.check("victim@x.edu", GUESSER)
+    assert refused.value.message == LOCKED
+    throttle.check("victim@x.edu", OWNER)
