@@ -68,7 +68,8 @@ from alembic.config import Config  # noqa: E402
 from studysync.app import create_app  # noqa: E402
 from studysync.db import db, new_id, utcnow  # noqa: E402
 from studysync.models import GroupMember, StudyGroup  # noqa: E402
-from studysync.services import colleges, sessions, students  # noqa: E402
+from studysync.auth import sessions  # noqa: E402
+from studysync.services import colleges, students  # noqa: E402
 from studysync.tenancy import tenant_context  # noqa: E402
 
 PASSWORD = "Student@1234"

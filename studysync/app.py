@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
 from . import tenancy
+from .auth import throttle as login_throttle
 from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
     app.before_request(authenticate_request)  # before the limiter: limits key on the user
+    login_throttle.install(app)  # wrong passwords, counted below every surface; before the limiter
     limiter.init_app(app)
 
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {

@@ -31,6 +31,9 @@ class Settings:
     bcrypt_rounds: int = 12
     redis_url: str | None = None
     ratelimit_auth: str = "5 per 15 minutes"
+    ratelimit_auth_account: str = "50 per 15 minutes"
+    ratelimit_auth_ip: str = "100 per 15 minutes"
+    ratelimit_auth_exempt_networks: tuple[str, ...] = ()
     ratelimit_api: str = "50 per minute"
     ratelimit_enabled: bool = True
     cors_origins: str = "*"
@@ -86,6 +89,8 @@ def load_config(**overrides) -> Settings:
         "jwt_secret_key": env.get("JWT_SECRET_KEY", ""),
         "redis_url": env.get("REDIS_URL") or None,
         "ratelimit_auth": env.get("RATELIMIT_AUTH", Settings.ratelimit_auth),
+        "ratelimit_auth_account": env.get("RATELIMIT_AUTH_ACCOUNT", Settings.ratelimit_auth_account),
+        "ratelimit_auth_ip": env.get("RATELIMIT_AUTH_IP", Settings.ratelimit_auth_ip),
         "ratelimit_api": env.get("RATELIMIT_API", Settings.ratelimit_api),
         "cors_origins": env.get("CORS_ORIGINS", Settings.cors_origins),
         "sysadmin_email": env.get("SYSADMIN_EMAIL") or None,
@@ -99,6 +104,8 @@ def load_config(**overrides) -> Settings:
         values["bcrypt_rounds"] = int(env["BCRYPT_ROUNDS"])
     if "TRUSTED_PROXIES" in env:
         values["trusted_proxies"] = int(env["TRUSTED_PROXIES"])
+    if "RATELIMIT_AUTH_EXEMPT_NETWORKS" in env:
+        values["ratelimit_auth_exempt_networks"] = tuple(env["RATELIMIT_AUTH_EXEMPT_NETWORKS"].replace(",", " ").split())
     if "RATELIMIT_ENABLED" in env:
         values["ratelimit_enabled"] = _flag(env["RATELIMIT_ENABLED"])
     if "BULK_SYNC_MAX_ROWS" in env:

@@ -32,6 +32,9 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
 
+    def response(self) -> Response:
+        return envelope(self.status, self.message, self.errors)
+
 
 class BadRequest(ApiError):
     status, default_message = 400, "Bad request"
@@ -55,6 +58,21 @@ class Conflict(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, default_message = 503, "Service unavailable"
+
+
+class TooManyRequests(ApiError):
+    """Refused until `retry_after` seconds have passed (sent as `Retry-After` and `retryAfter`)."""
+
+    status, default_message = 429, "Too many requests"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def response(self) -> Response:
+        response = envelope(self.status, self.message, retryAfter=self.retry_after)
+        response.headers["Retry-After"] = str(self.retry_after)
+        return response
 
 
 NO_COLLEGE_MESSAGE = "This is for a college's users; the platform's sysadmin has no college"
@@ -114,13 +132,7 @@ def rate_limited_response(exc: RateLimitExceeded) -> Response:
 
     current = limiter.current_limit
     retry_after = max(1, int(current.reset_at - time.time())) if current else 60
-    if exc.limit.error_message:  # auth routes word it for people at a login screen
-        message = exc.description
-    else:
-        message = f"Too many requests. Please try again in {retry_after} seconds."
-    response = envelope(429, message, retryAfter=retry_after)
-    response.headers["Retry-After"] = str(retry_after)
-    return response
+    return TooManyRequests(f"Too many requests. Please try again in {retry_after} seconds.", retry_after).response()
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
@@ -146,7 +158,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return envelope(exc.status, exc.message, exc.errors)
+        return exc.response()
 
     app.register_error_handler(HTTPException, handle_http_exception)
 

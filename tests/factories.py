@@ -5,8 +5,9 @@ import itertools
 from dataclasses import dataclass, field
 
 from studysync.access import SYSTEM
+from studysync.auth import sessions
 from studysync.db import db
-from studysync.services import colleges, sessions, students, users
+from studysync.services import colleges, students, users
 from studysync.services.bootstrap import create_sysadmin
 from studysync.tenancy import tenant_context
 

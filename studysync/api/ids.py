@@ -41,7 +41,7 @@ def _register_core() -> None:
     register_id("college_id", _own_college)
     register_id("user_id", User)
     register_id("student_id", User)
-    register_id("session_id", lambda value: True)  # checked against the owner in services/sessions.py
+    register_id("session_id", lambda value: True)  # checked against the owner in auth/sessions.py
     register_id("job_id", BulkImportJob)
     from ..models import FriendRequest
 

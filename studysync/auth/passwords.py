@@ -6,6 +6,7 @@ being truncated behind the user's back.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import bcrypt
 
@@ -36,14 +37,21 @@ def hash_password(password: str, rounds: int) -> str:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        return False
     encoded = password.encode("utf-8")
-    if password_hash is None or len(encoded) > MAX_PASSWORD_BYTES:
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(b"", password_hash.encode("ascii"))  # as slow as a real check: timing tells nothing
         return False
     return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
 
 
+@lru_cache(maxsize=None)
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(rounds=rounds))
 
 
 def burn_verify_time(rounds: int) -> None:
-    """Spend about one verification's time when the account does not exist (no user enumeration)."""
-    bcrypt.checkpw(b"x", bcrypt.hashpw(b"timing-equaliser", bcrypt.gensalt(rounds=rounds)))
+    """One bcrypt check of the configured cost, so an unknown email answers as slowly as a known one
+    with a wrong password (no user enumeration by timing). The dummy hash is made once per cost."""
+    bcrypt.checkpw(b"x", _dummy_hash(rounds))

@@ -6,18 +6,20 @@ import secrets
 from sqlalchemy import or_, select
 
 from ..access import allow, public
+from ..auth import sessions
 from ..auth.passwords import hash_password
+from ..auth.throttle import login_throttle
 from ..config import settings
 from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
 from ..db import db
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..models import College, User
 from ..queries import Page, paginate
-from ..tenancy import tenant_context
-from . import sessions
+from ..tenancy import all_tenants, tenant_context
 from .colleges import require_active_college
 from .users import email_taken
 
+STAFF_EMAIL = "This email belongs to a staff account; staff and administrators sign in at /api/v1/auth/login"
 RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status")
 
 
@@ -44,15 +46,30 @@ def new_student(record: dict, password_hash: str | None) -> User:
     return User(role="student", password_hash=password_hash, **fields)
 
 
+def _holder_role(college_id: str, email: str) -> str | None:
+    """The role of the account of this college (or the sysadmin) already using `email`."""
+    stmt = select(User.role).where(User.email == email, or_(User.college_id == college_id, User.role == "sysadmin"))
+    with all_tenants():
+        return db.session.execute(stmt).scalars().first()
+
+
 @public
-def register(college_id: str, record: dict, password: str) -> User:
-    """Public self-registration into a named college."""
+def register(college_id: str, record: dict, password: str, client: sessions.ClientInfo) -> User:
+    """Public self-registration into a named college, for students: a staff email is sent to the
+    staff login. Either answer tells that an account exists, so the login throttle counts it like
+    a wrong password."""
     college = require_active_college(college_id)
     problem = domain_problem(college, record["email"])
     if problem:
         raise BadRequest(problem, errors={"student_email": [problem]})
+    throttle = login_throttle()
+    throttle.check(record["email"], client.ip_address)
     with tenant_context(college.id):
-        _check_unique(record["email"], record.get("roll_no"))
+        holder = _holder_role(college.id, record["email"])
+        if holder is not None:
+            throttle.failed(record["email"], client.ip_address)
+            raise Conflict(EMAIL_TAKEN) if holder == "student" else Forbidden(STAFF_EMAIL)
+        _check_unique(None, record.get("roll_no"))
         student = new_student(record, hash_password(password, settings().bcrypt_rounds))
         db.session.add(student)
         db.session.flush()  # inside the college's context: the flush guard stamps and checks it

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from ..access import allow
+from ..auth import sessions
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..conflicts import EMAIL_TAKEN
@@ -12,7 +13,6 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..models import User
 from ..models.user import STAFF_ROLES
 from ..queries import Page, paginate
-from . import sessions
 
 
 def email_taken(email: str) -> bool:

@@ -11,29 +11,15 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ...auth import sessions
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...config import settings
 from ...db import db, utc_iso
-from ...errors import (
-    NO_COLLEGE_MESSAGE,
-    ApiError,
-    BadRequest,
-    envelope,
-    handle_http_exception,
-)
+from ...errors import NO_COLLEGE_MESSAGE, ApiError, BadRequest, envelope, handle_http_exception
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
-from ...services import (
-    colleges,
-    groups,
-    notifications,
-    profiles,
-    recommendations,
-    search,
-    sessions,
-    students,
-)
+from ...services import colleges, groups, notifications, profiles, recommendations, search, students
 from ...tenancy import TenancyError, all_tenants
 
 bp = Blueprint("mobile", __name__, url_prefix="/api")
@@ -82,7 +68,7 @@ def _mobile_error(response: Response) -> Response:
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    return _mobile_error(envelope(exc.status, exc.message, exc.errors))
+    return _mobile_error(exc.response())
 
 
 @bp.errorhandler(HTTPException)
@@ -175,7 +161,7 @@ def register():
     college = _college_for(email)
     if college is None:
         raise BadRequest(NO_COLLEGE, errors={"email": [NO_COLLEGE]})
-    student = students.register(college.id, {"name": name, "email": email}, password)
+    student = students.register(college.id, {"name": name, "email": email}, password, _client())
     profiles.upsert_profile(student, profile_data)
     login = sessions.open_session(student, _client())
     return _ok(token=login.token, user=_user_view(student, profile_data), message="Registration successful"), 201
@@ -186,7 +172,7 @@ def login():
     body = _body()
     email, password = _text(body.get("email")).strip().lower(), _text(body.get("password"))
     college = _college_for(email) if email else None
-    result = sessions.login_any(email, password, _client(), college_id=college.id if college else None)
+    result = sessions.login_app_student(email, password, _client(), college_id=college.id if college else None)
     profile = profiles.my_profile(result.user)
     return _ok(token=result.token, user=_user_view(result.user, profile), message="Login successful")
 

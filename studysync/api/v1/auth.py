@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ...auth import current_session, current_user, login_required
-from ...ratelimits import auth_rate_limited
+from ...auth import current_session, current_user, login_required, sessions
 from ...schemas.auth import (
     LoginResultSchema,
     LoginSchema,
@@ -16,7 +15,6 @@ from ...schemas.auth import (
     TokenResultSchema,
 )
 from ...schemas.common import envelope, reply
-from ...services import sessions
 from .common import client_info, subdomain_from_host
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, sessions and passwords")
@@ -31,7 +29,6 @@ def login_result(login: sessions.Login) -> dict:
 
 
 @blp.route("/login", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(LoginResultSchema))
 def login(body):
@@ -41,7 +38,6 @@ def login(body):
 
 
 @blp.route("/token", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(TokenFormSchema, location="form")
 @blp.response(200, TokenResultSchema)
 def token(form):
@@ -100,5 +96,6 @@ def revoke_session(session_id):
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, envelope())
 def change_password(body):
-    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"])
+    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"],
+                             client_info())
     return reply({}, "Password updated successfully")

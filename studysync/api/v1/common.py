@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ...services.sessions import ClientInfo
+from ...auth.sessions import ClientInfo
 
 
 def client_info() -> ClientInfo:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from ...auth import current_session, current_user, login_required
-from ...ratelimits import auth_rate_limited
+from ...auth import current_session, current_user, login_required, sessions
 from ...schemas.auth import PasswordChangeSchema
 from ...schemas.common import envelope, reply
 from ...schemas.student import (
@@ -21,24 +20,22 @@ from ...schemas.student import (
     StudentSchema,
     StudentUpdateSchema,
 )
-from ...services import bulk_import, sessions, students
+from ...services import bulk_import, students
 from .common import client_info
 
 blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")
 
 
 @blp.route("/register", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(StudentRegisterSchema)
 @blp.response(201, envelope(StudentBriefSchema))
 def register(body):
     password = body.pop("password")
-    student = students.register(body.pop("college_id"), body, password)
+    student = students.register(body.pop("college_id"), body, password, client_info())
     return reply(student, "Student registered successfully")
 
 
 @blp.route("/login", methods=["POST"])
-@auth_rate_limited
 @blp.arguments(StudentLoginSchema)
 @blp.response(200, envelope(StudentLoginResultSchema))
 def login(body):
@@ -63,7 +60,8 @@ def logout():
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, envelope())
 def change_password(body):
-    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"])
+    sessions.change_password(current_user(), current_session(), body["old_password"], body["new_password"],
+                             client_info())
     return reply({}, "Password updated successfully")
 
 

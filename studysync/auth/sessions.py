@@ -3,20 +3,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from ..access import allow, public
-from ..auth.passwords import burn_verify_time, hash_password, verify_password
-from ..auth.tokens import TokenClaims, encode_token
 from ..config import settings
 from ..db import db, utcnow
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..models import AuthSession, College, User
 from ..models.user import ROLES
 from ..tenancy import all_tenants, set_current_college
+from .passwords import burn_verify_time, hash_password, verify_password
+from .throttle import login_throttle
+from .tokens import TokenClaims, encode_token
 
 INVALID_CREDENTIALS = "Invalid email or password"
 STAFF_LOGIN_ROLES = ("sysadmin", "admin", "teacher")
+ALL_ROLES = STAFF_LOGIN_ROLES + ("student",)
+APP_IS_FOR_STUDENTS = "The StudySync app is for students; staff and administrators sign in at /api/v1/auth/login"
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,22 @@ def open_session(user: User, client: ClientInfo) -> Login:
     return Login(token=token, user=user, session=auth_session)
 
 
-def _check_login(candidates: list[User], password: str) -> User:
-    if len(candidates) > 1:
+def _authenticate(email: str, password: str, client: ClientInfo, roles: tuple[str, ...], *,
+                  college_id: str | None = None, subdomain: str | None = None, or_sysadmin: bool = False) -> User:
+    """The user whose password this is, counted by the login throttle: wrong credentials count,
+    a success clears this account's count at this address, a spent count is a 429 before any check."""
+    throttle = login_throttle()
+    throttle.check(email, client.ip_address)
+    found = _find_users(email, roles, college_id, subdomain, or_sysadmin=or_sysadmin)
+    if len(found) > 1:
         raise BadRequest("This email belongs to more than one college; include college_id")
-    user = candidates[0] if candidates else None
-    if user is None:
-        burn_verify_time(settings().bcrypt_rounds)
+    user = found[0] if found else None
+    if user is None or user.password_hash is None:
+        burn_verify_time(settings().bcrypt_rounds)  # an unknown email costs what a known one does
+    if user is None or not verify_password(password, user.password_hash):
+        throttle.failed(email, client.ip_address)
         raise Unauthorized(INVALID_CREDENTIALS)
-    if not verify_password(password, user.password_hash):
-        raise Unauthorized(INVALID_CREDENTIALS)
+    throttle.succeeded(email, client.ip_address)
     if not user.is_active:
         raise Forbidden("Account is deactivated")
     if user.college_id is not None:
@@ -76,10 +86,12 @@ def _check_login(candidates: list[User], password: str) -> User:
     return user
 
 
-def _find_users(email: str, roles: tuple[str, ...], college_id: str | None, subdomain: str | None) -> list[User]:
+def _find_users(email: str, roles: tuple[str, ...], college_id: str | None, subdomain: str | None,
+                *, or_sysadmin: bool = False) -> list[User]:
     stmt = select(User).where(User.email == email.strip().lower(), User.role.in_(roles))
     if college_id:
-        stmt = stmt.where(User.college_id == college_id)
+        in_college = User.college_id == college_id
+        stmt = stmt.where(or_(in_college, User.role == "sysadmin") if or_sysadmin else in_college)
     elif subdomain:
         stmt = stmt.join(College, College.id == User.college_id).where(College.subdomain == subdomain)
     with all_tenants():
@@ -91,14 +103,14 @@ def login_staff(email: str, password: str, client: ClientInfo, *, college_id: st
                 subdomain: str | None = None) -> Login:
     """Sysadmin, admin or teacher login; the college is optional when the email is unambiguous."""
     with all_tenants():
-        user = _check_login(_find_users(email, STAFF_LOGIN_ROLES, college_id, subdomain), password)
+        user = _authenticate(email, password, client, STAFF_LOGIN_ROLES, college_id=college_id, subdomain=subdomain)
     return open_session(user, client)
 
 
 @public
 def login_student(college_id: str, email: str, password: str, client: ClientInfo) -> Login:
     with all_tenants():
-        user = _check_login(_find_users(email, ("student",), college_id, None), password)
+        user = _authenticate(email, password, client, ("student",), college_id=college_id)
     return open_session(user, client)
 
 
@@ -106,8 +118,18 @@ def login_student(college_id: str, email: str, password: str, client: ClientInfo
 def login_any(email: str, password: str, client: ClientInfo, *, college_id: str | None = None) -> Login:
     """Any role (the OAuth2 password form names no role)."""
     with all_tenants():
-        roles = STAFF_LOGIN_ROLES + ("student",)
-        user = _check_login(_find_users(email, roles, college_id, None), password)
+        user = _authenticate(email, password, client, ALL_ROLES, college_id=college_id)
+    return open_session(user, client)
+
+
+@public
+def login_app_student(email: str, password: str, client: ClientInfo, *, college_id: str | None = None) -> Login:
+    """The mobile app serves students. Staff and the sysadmin are told where to sign in instead —
+    only once their password is right, so a guesser learns nothing about who is staff."""
+    with all_tenants():
+        user = _authenticate(email, password, client, ALL_ROLES, college_id=college_id, or_sysadmin=True)
+    if user.role != "student":
+        raise Forbidden(APP_IS_FOR_STUDENTS)
     return open_session(user, client)
 
 
@@ -156,13 +178,18 @@ def revoke_one(user: User, session_id: str) -> None:
 
 
 @allow(*ROLES)
-def change_password(user: User, current: AuthSession, old_password: str, new_password: str) -> None:
-    """Checks the old password; every other session of the user is revoked."""
+def change_password(user: User, current: AuthSession, old_password: str, new_password: str,
+                    client: ClientInfo) -> None:
+    """Checks the old password (a wrong one counts like a failed login); every other session of
+    the user is revoked."""
+    throttle = login_throttle()
+    throttle.check(user.email, client.ip_address)
     if not verify_password(old_password, user.password_hash):
+        throttle.failed(user.email, client.ip_address)
         raise Unauthorized("Old password is incorrect")
+    throttle.succeeded(user.email, client.ip_address)
     if old_password == new_password:
         raise BadRequest("New password must differ from the old one")
     user.password_hash = hash_password(new_password, settings().bcrypt_rounds)
     user.password_changed_at = utcnow()
     revoke_all(user, keep=current)
-
