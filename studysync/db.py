@@ -216,7 +216,7 @@ def integrity_violation(exc: IntegrityError) -> tuple[str | None, str | None]:
     matched to a unique constraint of the models' metadata."""
     original = exc.orig
     sqlstate = getattr(original, "sqlstate", None)
-    if sqlstate is not None:
+    if type(original).__module__.startswith("psycopg"):
         diag = getattr(original, "diag", None)
         name = getattr(diag, "constraint_name", None)
         return {"23505": UNIQUE, "23503": FOREIGN_KEY}.get(sqlstate), name
