@@ -1,6 +1,8 @@
 """Friends as users meet them: asking, being asked, matching, answering, unfriending, privacy."""
 import threading
 
+from tests.factories import make_classroom, make_group
+
 
 def ask(client, actor, target_id):
     return client.post("/api/v1/friends/requests", headers=actor.headers, json={"user_id": target_id})
@@ -218,3 +220,22 @@ def test_staff_and_students_of_a_college_can_be_friends(client, factory):
     request_id = r.json["data"]["request"]["request_id"]
     assert client.post(f"/api/v1/friends/requests/{request_id}/accept", headers=kit.student.headers).status_code == 200
     assert friend_ids(client, kit.student) == [kit.teacher.id]
+
+
+def test_a_friends_email_shows_in_every_listing_of_people_and_a_classmates_in_none(client, factory):
+    """One rule for profiles, group member lists and classroom rosters."""
+    kit = factory.college(students_count=3)
+    me, friend, classmate = kit.students
+    r = ask(client, me, friend.id)
+    client.post(f"/api/v1/friends/requests/{r.json['data']['request']['request_id']}/accept", headers=friend.headers)
+    classroom = make_classroom(client, kit, students=kit.students)
+    group = make_group(client, me, classroom_id=classroom["classroom_id"], member_ids=[friend.id, classmate.id])
+
+    members = client.get(f"/api/v1/groups/{group['group_id']}/members", headers=me.headers).json["data"]
+    roster = client.get(f"/api/v1/classrooms/{classroom['classroom_id']}/students", headers=me.headers).json["data"]
+    for people in (members, roster):
+        emails = {p.get("user_id") or p.get("id"): p.get("email") for p in people}
+        assert emails[friend.id] == friend.email and emails[classmate.id] is None, people
+    profile = client.get(f"/api/v1/users/{friend.id}/profile", headers=me.headers).json["data"]
+    assert profile["email"] == friend.email
+    assert "email" not in client.get(f"/api/v1/users/{classmate.id}/profile", headers=me.headers).json["data"]

@@ -449,3 +449,21 @@ def test_the_creators_stream_follows_the_group_they_just_created(app, client, fa
         subscription.close()
     assert sorted((e["type"], e["data"]["group_id"], e["data"]["status"]) for e in events) == [
         ("membership.changed", group["group_id"], "active")] * 2
+
+
+def test_join_checks_run_in_the_order_a_student_understands(client, factory):
+    """Not allowed at all (invite-only) before full, full before the rating."""
+    kit = factory.college(students_count=3)
+    leader, low_rated, other = kit.students
+    invite_only = make_group(client, leader, join_policy="invite", min_rating=4)
+    r = join(client, invite_only, low_rated)
+    assert r.status_code == 403 and r.json["message"] == "This group is invite-only: ask its leader to add you"
+
+    full = make_group(client, leader, max_members=2, min_rating=4)
+    assert client.post(url(full, "/members"), json={"user_ids": [other.id]}, headers=leader.headers).status_code == 200
+    r = join(client, full, low_rated)
+    assert r.status_code == 409 and r.json["message"].startswith("This group is full")
+
+    roomy = make_group(client, leader, min_rating=4)
+    r = join(client, roomy, low_rated)
+    assert r.status_code == 403 and "rating" in r.json["message"]
