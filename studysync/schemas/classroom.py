@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import PageQuerySchema, TrimmedString, UTCDateTime
+from .common import HidesPrivateFields, PageQuerySchema, TrimmedString, UTCDateTime
 
 MAX_IDS = 500
 
@@ -43,7 +43,8 @@ class ClassroomSchema(Schema):
     updated_at = UTCDateTime(allow_none=True)
 
 
-class ClassroomStudentSchema(Schema):
+class ClassroomStudentSchema(HidesPrivateFields):
+    PRIVATE = ("email",)
     user_id = fields.String(attribute="id")
     name = fields.String()
     email = fields.String()

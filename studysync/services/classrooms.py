@@ -6,6 +6,8 @@ groups from now on.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import delete, func, or_, select
@@ -66,8 +68,31 @@ def students_among(user_ids: Iterable[str]) -> dict[str, User]:
 # Helpers ---------------------------------------------------------------------------------------------
 
 
-def _decorate(classrooms: list[Classroom]) -> list[Classroom]:
-    """Attach `student_count` and `teacher_name` to each classroom with two queries in all."""
+@dataclass
+class ClassroomCard:
+    """A classroom as every answer shows it."""
+
+    id: str
+    name: str
+    code: str | None
+    description: str | None
+    teacher_id: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    teacher_name: str | None = None
+    student_count: int = 0
+
+
+@dataclass
+class EnrolledStudent:
+    id: str
+    name: str
+    roll_no: str | None
+    email: str | None = None  # only for viewers allowed to see it
+
+
+def _decorate(classrooms: list[Classroom]) -> list[ClassroomCard]:
+    """Each classroom with its `student_count` and `teacher_name`, two queries in all."""
     ids = [c.id for c in classrooms]
     counts: dict[str, int] = {}
     if ids:
@@ -78,10 +103,8 @@ def _decorate(classrooms: list[Classroom]) -> list[Classroom]:
         ).all())
     teacher_ids = {c.teacher_id for c in classrooms if c.teacher_id}
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(teacher_ids))).all()) if teacher_ids else {}
-    for classroom in classrooms:
-        classroom.student_count = counts.get(classroom.id, 0)
-        classroom.teacher_name = names.get(classroom.teacher_id)
-    return classrooms
+    return [ClassroomCard(c.id, c.name, c.code, c.description, c.teacher_id, c.created_at, c.updated_at,
+                          names.get(c.teacher_id), counts.get(c.id, 0)) for c in classrooms]
 
 
 def _teacher_or_400(teacher_id: str) -> User:
@@ -131,7 +154,7 @@ def viewable(actor: User, classroom_id: str) -> Classroom:
 
 
 @allow("admin", "teacher")
-def create_classroom(actor: User, data: dict[str, Any]) -> Classroom:
+def create_classroom(actor: User, data: dict[str, Any]) -> ClassroomCard:
     teacher_id = data.get("teacher_id")
     if actor.role == "teacher":
         if teacher_id not in (None, actor.id):
@@ -144,11 +167,12 @@ def create_classroom(actor: User, data: dict[str, Any]) -> Classroom:
     classroom = Classroom(name=data["name"], code=data.get("code"), description=data.get("description"),
                           teacher_id=teacher_id, updated_at=utcnow())
     db.session.add(classroom)
+    db.session.flush()
     return _decorate([classroom])[0]
 
 
 @allow(*COLLEGE_ROLES)
-def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) -> Page[Classroom]:
+def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) -> Page[ClassroomCard]:
     """Admins see every classroom, a teacher their own, a student those they are enrolled in."""
     stmt = select(Classroom).order_by(Classroom.name, Classroom.id)
     if actor.role == "teacher":
@@ -159,17 +183,17 @@ def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) ->
         pattern = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Classroom.name).like(pattern), func.lower(Classroom.code).like(pattern)))
     result = paginate(stmt, page, limit)
-    _decorate(list(result.items))
+    result.items = _decorate(list(result.items))
     return result
 
 
 @allow(*COLLEGE_ROLES)
-def get_classroom(actor: User, classroom_id: str) -> Classroom:
+def get_classroom(actor: User, classroom_id: str) -> ClassroomCard:
     return _decorate([viewable(actor, classroom_id)])[0]
 
 
 @allow("admin", "teacher")
-def update_classroom(actor: User, classroom_id: str, changes: dict[str, Any]) -> Classroom:
+def update_classroom(actor: User, classroom_id: str, changes: dict[str, Any]) -> ClassroomCard:
     classroom = _managed(actor, classroom_id)
     if "teacher_id" in changes and changes["teacher_id"] != classroom.teacher_id:
         if actor.role != "admin":
@@ -195,7 +219,7 @@ def _current_ids(classroom_id: str) -> set[str]:
 
 
 @allow("admin", "teacher")
-def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
+def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> ClassroomCard:
     """Add students; those already enrolled are skipped (the body may repeat ids)."""
     classroom = _managed(actor, classroom_id)
     if not student_ids:
@@ -205,7 +229,7 @@ def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
     return _enroll_new(classroom, ids, current)
 
 
-def _enroll_new(classroom: Classroom, ids: list[str], current: set[str]) -> Classroom:
+def _enroll_new(classroom: Classroom, ids: list[str], current: set[str]) -> ClassroomCard:
     """Enroll the `ids` not in `current`, and commit."""
     for student_id in ids:
         if student_id not in current:
@@ -216,7 +240,7 @@ def _enroll_new(classroom: Classroom, ids: list[str], current: set[str]) -> Clas
 
 
 @allow("admin", "teacher")
-def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
+def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -> ClassroomCard:
     classroom = _managed(actor, classroom_id)
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
@@ -231,7 +255,7 @@ def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -
 
 
 @allow("admin", "teacher")
-def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
+def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> ClassroomCard:
     """Remove students; ids that are not enrolled are ignored."""
     classroom = _managed(actor, classroom_id)
     if not student_ids:
@@ -247,14 +271,11 @@ def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroo
 
 
 @allow(*COLLEGE_ROLES)
-def list_students(actor: User, classroom_id: str, page: int, limit: int) -> Page[dict]:
+def list_students(actor: User, classroom_id: str, page: int, limit: int) -> Page[EnrolledStudent]:
     classroom = viewable(actor, classroom_id)
     stmt = (select(User).join(ClassroomEnrollment, ClassroomEnrollment.student_id == User.id)
             .where(ClassroomEnrollment.classroom_id == classroom.id).order_by(User.name, User.id))
     result = paginate(stmt, page, limit)
     emails = visible_emails(actor, result.items)
-    result.items = [
-        {"id": u.id, "name": u.name, "roll_no": u.roll_no, **({"email": emails[u.id]} if u.id in emails else {})}
-        for u in result.items
-    ]
+    result.items = [EnrolledStudent(u.id, u.name, u.roll_no, emails.get(u.id)) for u in result.items]
     return result
