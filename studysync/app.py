@@ -11,6 +11,7 @@ from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
 from .errors import register_error_handlers
+from .models import audit as audit_log
 from .extensions import api, cors, limiter
 from .realtime.broker import create_broker
 from .services import events
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     database = Database(settings.database_url)
     database_module.init_app(app, database)
     tenancy.install(database.session_factory)
+    audit_log.install(database.session_factory)  # audit entries are never changed or deleted
     app.extensions["studysync.broker"] = create_broker(settings.redis_url)
     events.install(app)  # live events leave after their transaction commits
     _install_matching(app, settings)

@@ -15,6 +15,7 @@ from ..errors import BadRequest, Conflict, Forbidden
 from ..models import Classroom, ClassroomEnrollment, User
 from ..policies import can_see_email, ensure_manage_classroom, ensure_view_classroom
 from ..queries import Page, get_scoped_or_404, paginate
+from . import audit
 from .users import commit_or_conflict
 
 CODE_TAKEN = "Classroom code already exists"
@@ -197,6 +198,7 @@ def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroom:
         raise BadRequest("student_ids must be a non-empty array", errors={"student_ids": ["Must not be empty"]})
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
+    audit.record(actor, "classroom.enroll", "classroom", classroom, {"added": sorted(set(ids) - current)})
     return _enroll_new(classroom, ids, current)
 
 
@@ -215,6 +217,7 @@ def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
     gone = current - set(ids)
+    audit.record(actor, "classroom.replace_enrollment", "classroom", classroom, {"student_ids": sorted(set(ids))})
     if gone:
         db.session.execute(
             delete(ClassroomEnrollment)
@@ -235,6 +238,7 @@ def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroo
         .execution_options(synchronize_session=False)
     )
     classroom.updated_at = utcnow()
+    audit.record(actor, "classroom.unenroll", "classroom", classroom, {"removed": sorted(set(student_ids))})
     db.session.commit()
     return _decorate([classroom])[0]
 

@@ -15,6 +15,7 @@ from ..models import College, CollegeEmailDomain, User
 from ..models.user import DEFAULT_GROUP_LIMIT
 from ..queries import Page, paginate
 from ..tenancy import all_tenants, tenant_context
+from . import audit
 
 SUBDOMAIN_TAKEN = "College subdomain already exists"
 
@@ -50,12 +51,20 @@ def create_college(name: str, subdomain: str, admin_name: str, admin_email: str,
         admin = User(role="admin", name=admin_name, email=admin_email,
                      password_hash=hash_password(admin_password, settings().bcrypt_rounds))
         db.session.add(admin)
+        audit.record(None, "college.create", "college", college, {"subdomain": college.subdomain, "features": features})
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             raise Conflict(SUBDOMAIN_TAKEN)
     return NewCollege(college=college, admin=admin, temporary_password=admin_password)
+
+
+def portal_url(college: College) -> str:
+    """Where the college's people sign in: `PORTAL_URL_TEMPLATE` with its subdomain."""
+    config = settings()
+    template = config.portal_url_template or "https://{subdomain}." + config.portal_domain
+    return template.format(subdomain=college.subdomain)
 
 
 def list_colleges(page: int, limit: int, status: str | None = None, q: str | None = None) -> Page[College]:
@@ -73,6 +82,7 @@ def update_college(college_id: str, changes: dict) -> College:
     for field in ("name", "subdomain", "status"):
         if field in changes:
             setattr(college, field, changes[field].lower() if field == "subdomain" else changes[field])
+    audit.record(None, "college.update", "college", college, {"changes": changes}, college_id=college.id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -84,6 +94,7 @@ def update_college(college_id: str, changes: dict) -> College:
 def update_features(college_id: str, features: list[str]) -> College:
     college = _college_or_404(college_id)
     college.enabled_features = normalise_features(features)
+    audit.record(None, "college.features", "college", college, {"enabled_features": college.enabled_features}, college_id=college.id)
     db.session.commit()
     return college
 
@@ -109,6 +120,7 @@ def update_settings(actor: User, college_id: str, changes: dict) -> College:
         if key in changes:
             merged[key] = changes[key]
     college.settings = merged
+    audit.record(actor, "college.settings", "college", college, {"changes": changes}, college_id=college.id)
     try:
         db.session.commit()
     except IntegrityError:

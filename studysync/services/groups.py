@@ -36,6 +36,7 @@ from ..policies import can_manage_group, can_see_email, ensure, ensure_manage_gr
 from ..queries import Page, after_row, get_scoped_or_404, paginate
 from ..realtime import MEMBERSHIP_CHANGED, user_channel
 from . import notifications
+from . import audit
 from .events import publish_after_commit
 from .classrooms import classroom_ids_of, enrolled_among, get_classroom_or_404, is_enrolled
 from .users import commit_or_conflict
@@ -647,6 +648,7 @@ def add_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGroup:
     now = utcnow()
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
+    audit.record_if_staff(actor, "group.member_add", "group", group, {"added": [u.id for u in joining]})
     commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
@@ -676,6 +678,7 @@ def replace_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGro
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
     group.updated_at = now
+    audit.record_if_staff(actor, "group.member_replace", "group", group, {"user_ids": sorted(target_ids)})
     commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 
@@ -694,6 +697,7 @@ def remove_members(actor: User, group_id: str, user_ids: list[str]) -> StudyGrou
         if membership.status in (ACTIVE, PENDING):
             _deactivate(group, membership, REMOVED)
     group.updated_at = utcnow()
+    audit.record_if_staff(actor, "group.member_remove", "group", group, {"removed": sorted(ids)})
     commit_or_conflict(MEMBERSHIP_RACE)
     return _detail(actor, access)
 

@@ -13,6 +13,7 @@ from ..models import College, User
 from ..queries import Page, paginate
 from ..tenancy import tenant_context
 from . import sessions
+from . import audit
 from .colleges import require_active_college
 from .users import EMAIL_TAKEN, commit_or_conflict, email_taken
 
@@ -63,6 +64,7 @@ def create_student(record: dict, password: str | None) -> tuple[User, str | None
     temporary = None if password else secrets.token_urlsafe(9) + "A1"
     student = new_student(record, hash_password(password or temporary, settings().bcrypt_rounds))
     db.session.add(student)
+    audit.record(None, "student.create", "user", student)
     commit_or_conflict()
     return student, temporary
 
@@ -96,6 +98,7 @@ def update_record(student_id: str, changes: dict) -> User:
     for field, value in changes.items():
         if field in RECORD_FIELDS:
             setattr(student, field, value)
+    audit.record(None, "student.update", "user", student, {"changes": changes})
     commit_or_conflict()
     if student.status != "active":
         sessions.revoke_all(student)
@@ -106,6 +109,7 @@ def deactivate(student_id: str) -> User:
     """Sessions end at once; memberships and messages stay for the groups' history."""
     student = get_student(student_id)
     student.status = "inactive"
+    audit.record(None, "student.deactivate", "user", student)
     db.session.flush()
     sessions.revoke_all(student)
     return student

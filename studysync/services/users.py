@@ -12,6 +12,7 @@ from ..models import User
 from ..models.user import STAFF_ROLES
 from ..queries import Page, paginate
 from . import sessions
+from . import audit
 
 EMAIL_TAKEN = "Email already exists"
 
@@ -44,6 +45,7 @@ def create_staff(name: str, email: str, password: str, role: str) -> User:
     user = User(role=role, name=name, email=email,
                 password_hash=hash_password(password, settings().bcrypt_rounds))
     db.session.add(user)
+    audit.record(None, "staff.create", "user", user, {"role": role})
     commit_or_conflict()
     return user
 
@@ -73,6 +75,7 @@ def update_staff(actor: User, user_id: str, changes: dict) -> User:
             setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = hash_password(changes["password"], settings().bcrypt_rounds)
+    audit.record(actor, "staff.password" if "password" in changes else "staff.update", "user", user, {"changes": {k: v for k, v in changes.items() if k != "password"}})
     commit_or_conflict()
     if "password" in changes:
         sessions.revoke_all(user)
@@ -84,6 +87,7 @@ def deactivate_staff(actor: User, user_id: str) -> User:
     if user.id == actor.id:
         raise BadRequest("You cannot deactivate your own account")
     user.status = "inactive"
+    audit.record(actor, "staff.deactivate", "user", user)
     db.session.flush()
     sessions.revoke_all(user)
     return user
