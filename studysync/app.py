@@ -6,6 +6,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
+from . import observability
 from . import tenancy
 from .auth.current import authenticate_request
 from .config import Settings, load_config
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
     app.before_request(authenticate_request)  # before the limiter: limits key on the user
+    observability.install(app, settings, database.engine)  # request id first, logs, /metrics
     limiter.init_app(app)
 
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {

@@ -73,4 +73,5 @@ def auth_rate_limited(view: Callable) -> Callable:
         view = limiter.shared_limit(
             auth_limit, scope=scope, key_func=key, deduct_when=_failed, error_message=_login_message
         )(view)
+    view.checks_credentials = True  # its failures and lockouts are logged (observability/requests.py)
     return view
