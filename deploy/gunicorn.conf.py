@@ -44,6 +44,7 @@ logconfig_dict = {
     "formatters": {"studysync": {"()": "studysync.observability.logging.formatter", "log_format": _log_format}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "studysync", "stream": "ext://sys.stdout"}},
     "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},  # the app puts its own handler there (no line twice)
 }
 
 # Metrics: with several workers each keeps its own counters, so prometheus_client's multiprocess mode
