@@ -12,8 +12,8 @@ from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
 from .errors import register_error_handlers
-from .models import audit as audit_log
 from .extensions import api, cors, limiter
+from .models import audit as audit_log
 from .realtime.broker import create_broker
 from .services import events
 

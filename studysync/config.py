@@ -5,6 +5,7 @@ import, so tests can build apps with their own settings.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -140,14 +141,13 @@ def _checked(settings: Settings) -> Settings:
 
 def _check_operations(settings: Settings) -> None:
     """Settings of issue 14 that would otherwise fail on the first request that uses them."""
-    import ipaddress
-
     if settings.log_format not in (None, "json", "console"):
         raise ConfigError("LOG_FORMAT must be json or console")
-    try:
-        [ipaddress.ip_network(n.strip(), strict=False) for n in settings.metrics_allowed_networks.split(",") if n.strip()]
-    except ValueError as exc:
-        raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+    for network in filter(None, (n.strip() for n in settings.metrics_allowed_networks.split(","))):
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
     if settings.portal_url_template and "{subdomain}" not in settings.portal_url_template:
         raise ConfigError("PORTAL_URL_TEMPLATE must contain {subdomain}")
 

@@ -1,12 +1,15 @@
 """What an operator sees: request ids in answers and logs, no secret in any log line, /metrics."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from studysync.config import ConfigError
 
 from .factories import PASSWORD
+from .realtime.helpers import WAIT, connect, live_url  # noqa: F401 (live_url: fixture)
 from .support.log_lines import LOG_LINES, leaked_secrets
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.7"}
@@ -158,6 +161,26 @@ def test_metrics_count_rate_limit_refusals(app_factory):
     assert scrape(client)[("studysync_rate_limited_total", (("route", route),))] - before == 1
 
 
+def open_sockets(client) -> float:
+    return scrape(client)[("studysync_open_websockets", ())]
+
+
+def test_open_sockets_are_counted_and_logged(app, client, live_url, factory):
+    kit = factory.college()
+    before = open_sockets(client)
+    mark = len(LOG_LINES.lines)
+    ws = connect(live_url, kit.student)  # answered "ready"
+    assert open_sockets(client) == before + 1
+    ws.close()
+    deadline = time.monotonic() + WAIT
+    while open_sockets(client) != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_sockets(client) == before
+    sockets = [l for l in LOG_LINES.since(mark) if l["event"].startswith("socket ")]
+    assert [(l["event"], l["open_sockets"]) for l in sockets] == [("socket opened", before + 1),
+                                                                  ("socket closed", before)]
+
+
 def test_metrics_are_refused_outside_the_allowed_networks(app_factory):
     client = app_factory(metrics_token="scrape-token-0123456789").test_client()
 
@@ -197,6 +220,10 @@ def test_portal_url_comes_from_the_template(app_factory):
     assert r.json["data"]["portal_url"] == "https://tmpl.studysync.example"
 
 
-def test_a_template_without_the_subdomain_is_refused(app_factory):
+def test_settings_that_would_fail_later_are_refused_at_start(app_factory):
     with pytest.raises(ConfigError, match="PORTAL_URL_TEMPLATE"):
         app_factory(portal_url_template="https://studysync.example")
+    with pytest.raises(ConfigError, match="METRICS_ALLOWED_NETWORKS"):
+        app_factory(metrics_allowed_networks="10.0.0.0/8,campus")
+    with pytest.raises(ConfigError, match="LOG_FORMAT"):
+        app_factory(log_format="xml")

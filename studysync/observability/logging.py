@@ -96,11 +96,27 @@ def configure(log_format: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.set_name(HANDLER_NAME)
     handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stdout` is now, not what it was at start-up (a test runner swaps it
+    per test; a thread still logging afterwards would otherwise write to a closed stream)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def get_logger(name: str):
