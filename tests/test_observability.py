@@ -161,6 +161,39 @@ def test_metrics_count_rate_limit_refusals(app_factory):
     assert scrape(client)[("studysync_rate_limited_total", (("route", route),))] - before == 1
 
 
+def counted(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_count_bulk_rows_embedding_misses_and_database_errors(app, client, factory):
+    from sqlalchemy import text
+
+    from studysync.db import db
+    from studysync.services import embeddings
+    from studysync.tenancy import tenant_context
+
+    kit = factory.college()
+    before = scrape(client)
+    rows = [{"student_name": "Bulk One", "student_email": "bulk1@bulk.edu", "student_password": PASSWORD},
+            {"student_name": "Bulk Two", "student_email": "not-an-email", "student_password": PASSWORD}]
+    r = client.post("/api/v1/students/bulk", json={"students": rows}, headers=kit.admin.headers)
+    assert r.status_code == 200 and len(r.json["data"]["failed"]) == 1, r.json
+    with app.app_context(), tenant_context(kit.id):
+        embeddings.vectors_for("profile", {kit.student.id: "visual learner, evenings", kit.teacher.id: "quiet"})
+        embeddings.vectors_for("profile", {kit.student.id: "visual learner, evenings"})  # cached now
+        with pytest.raises(Exception):
+            db.session.execute(text("SELECT * FROM no_such_table"))
+    after = scrape(client)
+
+    def delta(name, **labels):
+        return counted(after, name, **labels) - counted(before, name, **labels)
+
+    assert delta("studysync_bulk_import_rows_total", outcome="imported") == 1
+    assert delta("studysync_bulk_import_rows_total", outcome="failed") == 1
+    assert delta("studysync_embedding_cache_misses_total", owner_type="profile") == 2
+    assert delta("studysync_database_errors_total", kind="other") == 1
+
+
 def open_sockets(client) -> float:
     return scrape(client)[("studysync_open_websockets", ())]
 
