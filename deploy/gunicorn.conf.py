@@ -8,6 +8,8 @@ Workers: without REDIS_URL the live events and the rate-limit counters live insi
 second worker would neither hear the first one's events nor share its counts: one worker (with more
 threads) by default then, two once Redis carries both. WEB_CONCURRENCY above 1 without Redis is
 refused at start-up rather than left to drop events silently.
+
+Logs and metrics: see "Operating StudySync" in the README (LOG_FORMAT, PROMETHEUS_MULTIPROC_DIR).
 """
 import os
 
@@ -28,8 +30,44 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 
-accesslog = "-"  # stdout
+# Logs: the app writes one line per request itself (request id, user, college, route template, status,
+# duration; observability/requests.py), so gunicorn's own access log is off. gunicorn's error log goes
+# through the app's formatter: JSON unless APP_ENV=development or LOG_FORMAT=console.
+accesslog = None
 errorlog = "-"
 loglevel = "info"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+_log_format = os.environ.get("LOG_FORMAT") or (
+    "console" if os.environ.get("APP_ENV", "development") in ("development", "testing") else "json")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"studysync": {"()": "studysync.observability.logging.formatter", "log_format": _log_format}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "studysync", "stream": "ext://sys.stdout"}},
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},  # the app puts its own handler there (no line twice)
+}
+
+# Metrics: with several workers each keeps its own counters, so prometheus_client's multiprocess mode
+# has every worker write them to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. The
+# directory must exist and be empty when the master starts (stale files would count old workers), and a
+# dead worker's live gauges (open sockets) are dropped when it exits.
+if workers > 1:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                          os.path.join(os.environ.get("TMPDIR", "/tmp"), f"studysync-metrics-{bind.rsplit(':', 1)[-1]}"))
+
+
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 

@@ -15,7 +15,13 @@ from studysync import models  # noqa: F401  (complete metadata)
 config = context.config
 target_metadata = Base.metadata
 if config.cmd_opts is not None and config.config_file_name:  # the `alembic` command: log its progress
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+    if os.environ.get("LOG_FORMAT") or os.environ.get("APP_ENV", "development") != "development":
+        from studysync.observability import logging as app_logging  # the app's JSON lines, as a deploy step
+
+        app_logging.configure(app_logging.log_format_for(os.environ.get("APP_ENV", "development"),
+                                                         os.environ.get("LOG_FORMAT")))
+    else:
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
 compare_type = alembic_compare_type  # shared with tests/test_migrations.py
 
 

@@ -6,6 +6,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
+from . import observability
 from . import tenancy
 from .auth import throttle as login_throttle
 from .auth.current import authenticate_request
@@ -13,6 +14,7 @@ from .config import Settings, load_config
 from .db import Database
 from .errors import register_error_handlers
 from .extensions import api, cors, limiter
+from .models import audit as audit_log
 from .realtime.broker import create_broker
 from .services import events
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     database = Database(settings.database_url)
     database_module.init_app(app, database)
     tenancy.install(database.session_factory)
+    audit_log.install(database.session_factory)  # audit entries are never changed or deleted
     app.extensions["studysync.broker"] = create_broker(settings.redis_url)
     events.install(app)  # live events leave after their transaction commits
     _install_matching(app, settings)
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
     app.before_request(authenticate_request)  # before the limiter: limits key on the user
+    observability.install(app, settings, database.engine)  # request id first, logs, /metrics
     login_throttle.install(app)  # wrong passwords, counted below every surface; before the limiter
     limiter.init_app(app)
 

@@ -5,6 +5,7 @@ import, so tests can build apps with their own settings.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -45,6 +46,11 @@ class Settings:
     bulk_sync_max_rows: int = 50
     bulk_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     portal_domain: str = "studysync.app"
+    portal_url_template: str | None = None  # e.g. https://{subdomain}.studysync.example
+    log_format: str | None = None  # json | console; None: console in development, json elsewhere
+    log_level: str = "INFO"
+    metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
+    metrics_token: str | None = None
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -97,6 +103,11 @@ def load_config(**overrides) -> Settings:
         "sysadmin_password": env.get("SYSADMIN_PASSWORD") or None,
         "default_college": env.get("DEFAULT_COLLEGE") or None,
         "embedding_model": env.get("EMBEDDING_MODEL") or None,
+        "portal_url_template": env.get("PORTAL_URL_TEMPLATE") or None,
+        "log_format": env.get("LOG_FORMAT") or None,
+        "log_level": env.get("LOG_LEVEL", Settings.log_level),
+        "metrics_allowed_networks": env.get("METRICS_ALLOWED_NETWORKS", Settings.metrics_allowed_networks),
+        "metrics_token": env.get("METRICS_TOKEN") or None,
     }
     if "JWT_TTL" in env:
         values["jwt_ttl"] = _duration(env["JWT_TTL"])
@@ -124,6 +135,7 @@ def load_config(**overrides) -> Settings:
 def _checked(settings: Settings) -> Settings:
     if not 4 <= settings.bcrypt_rounds <= 31:
         raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31")
+    _check_operations(settings)
     if settings.app_env == "production":
         if len(settings.jwt_secret_key) < MIN_PRODUCTION_SECRET:
             raise ConfigError(
@@ -132,6 +144,19 @@ def _checked(settings: Settings) -> Settings:
     elif not settings.jwt_secret_key:
         settings = replace(settings, jwt_secret_key=_development_secret())
     return settings
+
+
+def _check_operations(settings: Settings) -> None:
+    """Settings of issue 14 that would otherwise fail on the first request that uses them."""
+    if settings.log_format not in (None, "json", "console"):
+        raise ConfigError("LOG_FORMAT must be json or console")
+    for network in filter(None, (n.strip() for n in settings.metrics_allowed_networks.split(","))):
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+    if settings.portal_url_template and "{subdomain}" not in settings.portal_url_template:
+        raise ConfigError("PORTAL_URL_TEMPLATE must contain {subdomain}")
 
 
 def settings() -> Settings:

@@ -1,6 +1,6 @@
 """The one JSON error envelope, for every error the app can produce.
 
-`{"success": false, "message": "...", "errors": {"field": ["why"]}}` — registered on the app, so
+`{"success": false, "message": "...", "errors": {"field": ["why"]}, "request_id": "..."}` — registered on the app, so
 routing errors (404/405), werkzeug's own (413, malformed JSON), validation errors of every
 blueprint and unexpected exceptions all leave the same way. The mobile adapters add their own
 `error` key on top (see `api/mobile`).
@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from .db import RETRY, UNAVAILABLE, db, failure_kind
 from .tenancy import TenancyError
+from .observability.context import current as current_work
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def envelope(status: int, message: str, errors: dict | None = None, **extra) -> 
     if errors:
         body["errors"] = errors
     body.update(extra)
+    body["request_id"] = current_work().request_id  # what an operator greps the logs for
     response = jsonify(body)
     response.status_code = status
     return response

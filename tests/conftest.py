@@ -7,6 +7,7 @@ empty tables.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -19,6 +20,7 @@ from studysync.app import create_app
 from studysync.db import Base
 
 from .factories import Factory
+from .support.log_lines import LOG_LINES, leaked_secrets
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 URL_VARIABLES = {"postgres": "TEST_POSTGRES_URL", "mysql": "TEST_MYSQL_URL"}
@@ -27,6 +29,21 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
 def pytest_report_header(config):
     return f"StudySync database backend: {BACKEND}"
+
+
+def pytest_configure(config):
+    """Every log line of the run, rendered as production writes it, is kept for the secrets check."""
+    logging.getLogger().addHandler(LOG_LINES)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No token, password, password hash or JWT secret in any log line of the whole run."""
+    leaks = leaked_secrets(LOG_LINES.lines, extra=[TEST_SECRET])
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"FAILED: {len(leaks)} log line(s) hold a secret, e.g.: {leaks[0][:300]}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from studysync.access import SYSTEM
+from studysync.access import SYSTEM, SystemActor
 from studysync.auth import sessions
 from studysync.db import db
 from studysync.services import colleges, students, users
@@ -47,6 +47,12 @@ class Factory:
         self.app = app
         self.client = client
 
+    @staticmethod
+    def setup_actor(college_id: str) -> SystemActor:
+        """The test's set-up acting as the college's admin: allowed what an admin is, audited as
+        nobody (the audit log shows what people did)."""
+        return SystemActor(role="admin", college_id=college_id)
+
     def _actor(self, user) -> Actor:
         login = sessions.open_session(user, sessions.ClientInfo("pytest", "127.0.0.1"))
         db.session.commit()
@@ -68,7 +74,7 @@ class Factory:
                 if domain:
                     colleges.update_settings(created.admin, college_id, {"email_domains": [domain]})
                 admin = self._actor(created.admin)
-                teacher = self._actor(users.create_staff(created.admin, f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
+                teacher = self._actor(users.create_staff(self.setup_actor(college_id), f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
                 kit = CollegeKit(college_id, sub, admin, teacher)
                 for i in range(students_count):
                     kit.students.append(self.student_in(kit, f"Student {n}-{i}"))
@@ -80,7 +86,7 @@ class Factory:
         with self.app.app_context(), tenant_context(kit.id):
             data = {"name": name, "email": f"s{n}@{kit.subdomain}.edu", "department": "Computer Science", "year": 2}
             data.update(record)
-            student, _ = students.create_student(kit.admin, data, PASSWORD)
+            student, _ = students.create_student(self.setup_actor(kit.id), data, PASSWORD)
             return self._actor(student)
 
 

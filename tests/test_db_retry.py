@@ -10,6 +10,7 @@ from studysync.api.unit_of_work import ATTEMPTS, unit_of_work
 from studysync.db import RETRY, UNAVAILABLE, db, failure_kind
 from studysync.errors import RETRY_MESSAGE
 from tests.conftest import BACKEND, make_app
+from tests.support.envelopes import error_body
 
 needs_row_locks = pytest.mark.skipif(BACKEND == "sqlite", reason="SQLite has no row locks: writers queue, never deadlock")
 
@@ -89,7 +90,7 @@ def test_a_deadlock_that_keeps_happening_is_a_409_asking_to_retry(app_factory, f
 
     app.add_url_rule("/test/always-deadlocks", "always", unit_of_work(view))
     r = app.test_client().get("/test/always-deadlocks")
-    assert r.status_code == 409 and r.json == {"success": False, "message": RETRY_MESSAGE}
+    assert r.status_code == 409 and error_body(r) == {"success": False, "message": RETRY_MESSAGE}
     assert len(calls) == ATTEMPTS
 
 

@@ -6,6 +6,8 @@ from studysync.db import db
 from studysync.models import College, User
 from studysync.tenancy import TenancyError, all_tenants, tenant_context
 
+from .support.envelopes import error_body
+
 
 def snapshot(app, model, object_id):
     with app.app_context(), all_tenants():
@@ -35,7 +37,7 @@ def test_other_colleges_ids_are_not_found(app, client, factory, method, template
     for actor in (intruders.admin, intruders.teacher, intruders.student):
         r = client.open(url, method=method, json=body, headers=actor.headers)
         assert r.status_code == 404, (actor.role, r.json)
-        assert r.json == {"success": False, "message": "Resource not found"}
+        assert error_body(r) == {"success": False, "message": "Resource not found"}
     assert snapshot(app, model, ids[target]) == before
 
 

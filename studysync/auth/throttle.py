@@ -35,8 +35,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 from ..config import ConfigError, Settings
 from ..errors import TooManyRequests
+from ..observability.logging import get_logger
 
 log = logging.getLogger(__name__)
+events = get_logger("studysync.events")
 
 EXTENSION_KEY = "studysync.login_throttle"
 NAMESPACE = "studysync-login"
@@ -95,9 +97,11 @@ class LoginThrottle:
             if not self._run("test", limit, counter.identifiers)
         ]
         if waits:
+            events.warning("login_lockout", client=address)
             raise too_many_attempts(max(waits))
 
     def failed(self, email: str, address: str | None) -> None:
+        events.info("login_failed", client=address)  # never the email or what was typed
         if not self.enabled:
             return
         for counter in self._counters(email, address):

@@ -13,3 +13,4 @@ __all__ = ["AuthSession", "BulkImportJob", "BulkImportRow", "College", "CollegeE
 from .embedding import CollegeMatchingState, Embedding  # noqa: F401
 from .chat import GroupMessage, GroupReadMarker, MessageReaction  # noqa: F401
 from .study_session import CalendarFeed, SessionAttendee, StudySession  # noqa: F401
+from .audit import AuditEntry  # noqa: F401

@@ -36,6 +36,7 @@ from simple_websocket import ConnectionClosed
 from ..auth.current import INVALID_TOKEN, MISSING_HEADER, bearer_token, resolve_token
 from ..db import db
 from ..models import User
+from ..observability import metrics
 from ..services.groups import group_ids_of
 from ..tenancy import tenant_context
 from .broker import MEMBERSHIP_CHANGED, Subscription, group_channel, user_channel
@@ -88,6 +89,7 @@ def stream(ws) -> None:
     finally:
         _release_database()
     subscription = broker.subscribe(channels)
+    log.info("socket opened", extra={"open_sockets": metrics.socket_opened()})
     try:
         _send(ws, {"type": "ready", "data": {"user_id": user.id}})
         _forward(ws, subscription, token)
@@ -95,6 +97,7 @@ def stream(ws) -> None:
         pass  # the client went away
     finally:
         subscription.close()
+        log.info("socket closed", extra={"open_sockets": metrics.socket_closed()})
 
 
 def _authenticate(ws) -> tuple[User, str] | None:

@@ -34,9 +34,11 @@ from ..db import db, new_id, utcnow
 from ..errors import Conflict
 from ..models import College, User
 from ..models.bulk_job import BulkImportJob, BulkImportRow
+from ..observability import metrics
 from ..queries import get_scoped_or_404
 from ..schemas.student import BulkRowSchema
 from ..tenancy import tenant_context
+from . import audit
 from .students import domain_problem, new_student
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ def import_rows(rows: list[Any], created_by: str | None = None,
 def create_job(total: int, created_by: str | None = None) -> BulkImportJob:
     job = BulkImportJob(id=new_id(), status="queued", total=total, done=0, created_by=created_by)
     db.session.add(job)
+    audit.record(None, "student.bulk_import", "bulk_import_job", job, {"rows": total})
     db.session.commit()
     return job
 
@@ -126,6 +129,7 @@ def run_job(job_id: str, rows: list[Any], on_row: Callable[[PreparedRow], None] 
         session.commit()
         raise
     session.refresh(job)  # `done` moved by atomic UPDATEs, not through this object
+    log.info("bulk import finished", extra={"job_id": job.id, "rows": job.total, "done": job.done})
     return job
 
 
@@ -290,6 +294,7 @@ def _process(job_id: str, prepared: list[PreparedRow], on_row: Callable[[Prepare
             row.password = None
             if not _commit_row(job_id, row, password_hash):
                 raise RuntimeError(f"row {row.index + 1} was recorded by another worker")
+            metrics.count_bulk_rows("imported" if row.reason is None else "failed")
             if on_row is not None:
                 on_row(row)
     finally:

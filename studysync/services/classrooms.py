@@ -20,6 +20,7 @@ from ..models import Classroom, ClassroomEnrollment, User
 from ..models.user import COLLEGE_ROLES
 from ..policies import ensure_manage_classroom, ensure_view_classroom
 from ..queries import Page, get_scoped_or_404, paginate
+from . import audit
 from .friends import visible_emails
 
 NOT_FOUND = "Classroom not found"
@@ -226,6 +227,7 @@ def enroll(actor: User, classroom_id: str, student_ids: list[str]) -> ClassroomC
         raise BadRequest("student_ids must be a non-empty array", errors={"student_ids": ["Must not be empty"]})
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
+    audit.record(actor, "classroom.enroll", "classroom", classroom, {"added": sorted(set(ids) - current)})
     return _enroll_new(classroom, ids, current)
 
 
@@ -245,6 +247,7 @@ def replace_enrollment(actor: User, classroom_id: str, student_ids: list[str]) -
     ids = _students_or_400(student_ids)
     current = _current_ids(classroom.id)
     gone = current - set(ids)
+    audit.record(actor, "classroom.replace_enrollment", "classroom", classroom, {"student_ids": sorted(set(ids))})
     if gone:
         db.session.execute(
             delete(ClassroomEnrollment)
@@ -266,6 +269,7 @@ def unenroll(actor: User, classroom_id: str, student_ids: list[str]) -> Classroo
         .execution_options(synchronize_session=False)
     )
     classroom.updated_at = utcnow()
+    audit.record(actor, "classroom.unenroll", "classroom", classroom, {"removed": sorted(set(student_ids))})
     db.session.flush()
     return _decorate([classroom])[0]
 

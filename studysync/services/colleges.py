@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from ..access import allow, public
+from ..access import allow, presenter, public
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db, new_id
@@ -15,6 +15,7 @@ from ..models import College, CollegeEmailDomain, User
 from ..models.user import DEFAULT_GROUP_LIMIT
 from ..queries import Page, paginate
 from ..tenancy import all_tenants, tenant_context
+from . import audit
 
 SUBDOMAIN_TAKEN = "College subdomain already exists"
 
@@ -52,8 +53,17 @@ def create_college(actor: User, name: str, subdomain: str, admin_name: str, admi
         admin = User(role="admin", name=admin_name, email=admin_email,
                      password_hash=hash_password(admin_password, settings().bcrypt_rounds))
         db.session.add(admin)
+        audit.record(actor, "college.create", "college", college, {"subdomain": college.subdomain, "features": features})
         db.session.flush()  # inside the new college's context: the flush guard stamps the admin
     return NewCollege(college=college, admin=admin, temporary_password=admin_password)
+
+
+@presenter
+def portal_url(college: College) -> str:
+    """Where the college's people sign in: `PORTAL_URL_TEMPLATE` with its subdomain."""
+    config = settings()
+    template = config.portal_url_template or "https://{subdomain}." + config.portal_domain
+    return template.format(subdomain=college.subdomain)
 
 
 @allow("sysadmin")
@@ -73,6 +83,7 @@ def update_college(actor: User, college_id: str, changes: dict) -> College:
     for field in ("name", "subdomain", "status"):
         if field in changes:
             setattr(college, field, changes[field].lower() if field == "subdomain" else changes[field])
+    audit.record(actor, "college.update", "college", college, {"changes": changes}, college_id=college.id)
     return college
 
 
@@ -80,6 +91,7 @@ def update_college(actor: User, college_id: str, changes: dict) -> College:
 def update_features(actor: User, college_id: str, features: list[str]) -> College:
     college = _college_or_404(college_id)
     college.enabled_features = normalise_features(features)
+    audit.record(actor, "college.features", "college", college, {"enabled_features": college.enabled_features}, college_id=college.id)
     return college
 
 
@@ -105,6 +117,7 @@ def update_settings(actor: User, college_id: str, changes: dict) -> College:
         if key in changes:
             merged[key] = changes[key]
     college.settings = merged
+    audit.record(actor, "college.settings", "college", college, {"changes": changes}, college_id=college.id)
     return college
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..db import db, utcnow
 from ..matching import Embedder
 from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup
+from ..observability import metrics
 
 BATCH_SIZE = 256
 WATCHED = (Profile, StudyGroup, GroupMember)
@@ -130,6 +131,7 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
             out[owner_id] = from_bytes(row.vector)
         else:
             stale.append(owner_id)
+    metrics.count_embedding_misses(owner_type, len(stale))
     for chunk in _chunks(stale, BATCH_SIZE):
         matrix = model.embed([texts[i] or "" for i in chunk])
         for owner_id, vector in zip(chunk, matrix):

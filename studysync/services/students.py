@@ -16,6 +16,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..models import College, User
 from ..queries import Page, paginate
 from ..tenancy import all_tenants, tenant_context
+from . import audit
 from .colleges import require_active_college
 from .users import email_taken
 
@@ -83,6 +84,7 @@ def create_student(actor: User, record: dict, password: str | None) -> tuple[Use
     temporary = None if password else secrets.token_urlsafe(9) + "A1"
     student = new_student(record, hash_password(password or temporary, settings().bcrypt_rounds))
     db.session.add(student)
+    audit.record(actor, "student.create", "user", student)
     db.session.flush()
     return student, temporary
 
@@ -123,6 +125,7 @@ def update_record(actor: User, student_id: str, changes: dict) -> User:
     for field, value in changes.items():
         if field in RECORD_FIELDS:
             setattr(student, field, value)
+    audit.record(actor, "student.update", "user", student, {"changes": changes})
     if student.status != "active":
         sessions.revoke_all(student)
     return student
@@ -133,5 +136,6 @@ def deactivate(actor: User, student_id: str) -> User:
     """Sessions end at once; memberships and messages stay for the groups' history."""
     student = _student_or_404(student_id)
     student.status = "inactive"
+    audit.record(actor, "student.deactivate", "user", student)
     sessions.revoke_all(student)
     return student

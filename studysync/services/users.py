@@ -13,6 +13,7 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..models import User
 from ..models.user import STAFF_ROLES
 from ..queries import Page, paginate
+from . import audit
 
 
 def email_taken(email: str) -> bool:
@@ -35,6 +36,7 @@ def create_staff(actor: User, name: str, email: str, password: str, role: str) -
     user = User(role=role, name=name, email=email,
                 password_hash=hash_password(password, settings().bcrypt_rounds))
     db.session.add(user)
+    audit.record(actor, "staff.create", "user", user, {"role": role})
     db.session.flush()
     return user
 
@@ -65,6 +67,8 @@ def update_staff(actor: User, user_id: str, changes: dict) -> User:
     for field in ("name", "email", "role"):
         if field in changes:
             setattr(user, field, changes[field])
+    audit.record(actor, "staff.password" if "password" in changes else "staff.update", "user", user,
+                 {"changes": {k: v for k, v in changes.items() if k != "password"}})
     if "password" in changes:
         user.password_hash = hash_password(changes["password"], settings().bcrypt_rounds)
         sessions.revoke_all(user)
@@ -77,5 +81,6 @@ def deactivate_staff(actor: User, user_id: str) -> User:
     if user.id == actor.id:
         raise BadRequest("You cannot deactivate your own account")
     user.status = "inactive"
+    audit.record(actor, "staff.deactivate", "user", user)
     sessions.revoke_all(user)
     return user

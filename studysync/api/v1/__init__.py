@@ -3,27 +3,19 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import (  # groups, classrooms, profiles, notifications  # group chat, social and direct messages
-    auth,
-    chat,
-    classrooms,
-    colleges,
-    dm,
-    friends,
-    groups,
-    matching,  # AI matching
-    notifications,
-    profiles,
-    students,
-    study_sessions,  # study sessions and calendar feeds
-    users,
-)
+from . import auth, colleges, students, users
+from . import classrooms, groups, notifications, profiles  # groups, classrooms, profiles, notifications
+from . import chat, dm, friends  # group chat, social and direct messages
+from . import matching  # AI matching
+from . import study_sessions  # study sessions and calendar feeds
+from . import audit  # audit log of staff actions
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
 BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
 BLUEPRINTS += [study_sessions.blp]
+BLUEPRINTS += [audit.blp]
 
 
 def register(api: Api) -> None:

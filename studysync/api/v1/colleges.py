@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from ...auth import current_user, login_required
-from ...config import settings
 from ...schemas.college import (
     CollegeCreatedSchema,
     CollegeCreateSchema,
@@ -35,7 +34,7 @@ def create_college(body):
         "college": created.college,
         "admin": {"user_id": admin.id, "user_name": admin.name, "user_email": admin.email,
                   "user_role": admin.role, "temporary_password": created.temporary_password},
-        "portal_url": f"https://{created.college.subdomain}.{settings().portal_domain}",
+        "portal_url": colleges.portal_url(created.college),
         "note": "Please change the temporary password on first login",
     }
     return reply(data, "College created successfully")

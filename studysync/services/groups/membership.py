@@ -35,7 +35,7 @@ from ...models import Classroom, GroupMember, StudyGroup, User
 from ...models.user import COLLEGE_ROLES
 from ...policies import ensure_group_writable
 from ...realtime import MEMBERSHIP_CHANGED, user_channel
-from .. import notifications
+from .. import audit, notifications
 from ..classrooms import enrolled_among, is_enrolled
 from ..events import publish_after_commit
 from .lookups import (
@@ -308,6 +308,7 @@ def add_members(actor: User, group_id: str, user_ids: list[str]) -> GroupDetail:
     now = utcnow()
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
+    audit.record_if_staff(actor, "group.member_add", "group", group, {"added": [u.id for u in joining]})
     return detail(actor, found)
 
 
@@ -338,6 +339,7 @@ def replace_members(actor: User, group_id: str, user_ids: list[str]) -> GroupDet
     for i, user in enumerate(joining):
         _activate(group, user.id, current.get(user.id), invited=True, now=_tick(now, i))
     group.updated_at = now
+    audit.record_if_staff(actor, "group.member_replace", "group", group, {"user_ids": sorted(target_ids)})
     return detail(actor, found)
 
 
@@ -356,6 +358,7 @@ def remove_members(actor: User, group_id: str, user_ids: list[str]) -> GroupDeta
         if membership.status in (ACTIVE, PENDING):
             _deactivate(group, membership, REMOVED)
     group.updated_at = utcnow()
+    audit.record_if_staff(actor, "group.member_remove", "group", group, {"removed": sorted(ids)})
     return detail(actor, found)
 
 

@@ -114,6 +114,7 @@ def test_an_unexpected_exception_is_a_500_without_details(app, caplog):
 
     response = app.test_client().get("/api/v1/_test/boom")
     body = assert_envelope(response, 500)
-    assert body == {"success": False, "message": "Internal server error"}
+    assert body == {"success": False, "message": "Internal server error",
+                    "request_id": response.headers["X-Request-ID"]}
     assert "hunter2" not in response.get_data(as_text=True)
     assert "secret internals" in caplog.text  # logged for the operator, not shown to the client

@@ -3,6 +3,8 @@ import re
 
 from studysync.services.bootstrap import create_sysadmin
 
+from ...support.envelopes import error_body
+
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -81,7 +83,7 @@ def test_pcrm_apis_1_to_16(app, client):
     r = client.put(f"/api/v1/colleges/{college_id}/features", headers=bearer(sys_token),
                    json={"enabled_features": ["chat"]})
     assert r.status_code == 400
-    assert r.json == {"success": False, "message": "Core feature must always be included in enabled features"}
+    assert error_body(r) == {"success": False, "message": "Core feature must always be included in enabled features"}
     r = client.put(f"/api/v1/colleges/{college_id}/features", headers=bearer(sys_token),
                    json={"enabled_features": ["core", "ai_mock"]})
     assert r.status_code == 400 and "ai_matching" in r.json["message"]
@@ -108,7 +110,7 @@ def test_pcrm_apis_1_to_16(app, client):
     r = client.post("/api/v1/students/register", json={
         "college_id": college_id, "student_name": "John Doe", "student_email": "john.doe@mit.edu",
         "student_password": "Student@1234", "student_department": "Computer Science", "student_year": 2})
-    assert r.status_code == 409 and r.json == {"success": False, "message": "Email already exists"}
+    assert r.status_code == 409 and error_body(r) == {"success": False, "message": "Email already exists"}
 
     # API 10: bulk register (admin)
     r = client.post("/api/v1/students/bulk", headers=bearer(admin_token), json={"students": [
@@ -130,12 +132,12 @@ def test_pcrm_apis_1_to_16(app, client):
     student_token = data["token"]
     r = client.post("/api/v1/students/login", json={
         "college_id": college_id, "student_email": "john.doe@mit.edu", "student_password": "Wrong@1234"})
-    assert r.status_code == 401 and r.json == {"success": False, "message": "Invalid email or password"}
+    assert r.status_code == 401 and error_body(r) == {"success": False, "message": "Invalid email or password"}
 
     # API 13: update password (wrong old password first)
     r = client.put("/api/v1/students/password", headers=bearer(student_token),
                    json={"old_password": "Nope@12345", "new_password": "NewPassword@1234"})
-    assert r.status_code == 401 and r.json == {"success": False, "message": "Old password is incorrect"}
+    assert r.status_code == 401 and error_body(r) == {"success": False, "message": "Old password is incorrect"}
     r = client.put("/api/v1/students/password", headers=bearer(student_token),
                    json={"old_password": "Student@1234", "new_password": "NewPassword@1234"})
     assert r.status_code == 200
@@ -177,11 +179,11 @@ def test_pcrm_apis_1_to_16(app, client):
 
     # The documented error shapes
     r = client.get("/api/v1/colleges")
-    assert r.status_code == 401 and r.json == {"success": False, "message": "Missing Authorization header"}
+    assert r.status_code == 401 and error_body(r) == {"success": False, "message": "Missing Authorization header"}
     r = client.get("/api/v1/colleges", headers=bearer("not-a-token"))
-    assert r.status_code == 401 and r.json == {"success": False, "message": "Invalid or expired token"}
+    assert r.status_code == 401 and error_body(r) == {"success": False, "message": "Invalid or expired token"}
     r = client.get("/api/v1/colleges", headers=bearer(teacher_token))
-    assert r.status_code == 403 and r.json == {"success": False, "message": "Forbidden - insufficient permissions"}
+    assert r.status_code == 403 and error_body(r) == {"success": False, "message": "Forbidden - insufficient permissions"}
     r = client.get("/api/v1/students/00000000-0000-0000-0000-000000000000", headers=bearer(admin_token))
     assert r.status_code == 404 and r.json["success"] is False
 
