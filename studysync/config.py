@@ -42,6 +42,8 @@ class Settings:
     bulk_sync_max_rows: int = 50
     bulk_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     portal_domain: str = "studysync.app"
+    smtp_url: str | None = None
+    mail_from: str = "StudySync <no-reply@studysync.local>"
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -92,6 +94,8 @@ def load_config(**overrides) -> Settings:
         "sysadmin_password": env.get("SYSADMIN_PASSWORD") or None,
         "default_college": env.get("DEFAULT_COLLEGE") or None,
         "embedding_model": env.get("EMBEDDING_MODEL") or None,
+        "smtp_url": env.get("SMTP_URL") or None,
+        "mail_from": env.get("MAIL_FROM") or Settings.mail_from,
     }
     if "JWT_TTL" in env:
         values["jwt_ttl"] = _duration(env["JWT_TTL"])

@@ -19,6 +19,11 @@ def ensure(allowed: bool, message: str | None = None) -> None:
         raise Forbidden(message)
 
 
+def ensure_role(actor, *roles: str) -> None:
+    """The first line of a service entry point: 403 (the seed's message) unless `actor` has one of `roles`."""
+    ensure(actor is not None and actor.role in roles)
+
+
 # Users and profiles --------------------------------------------------------------------------
 
 
