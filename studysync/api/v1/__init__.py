@@ -9,14 +9,14 @@ from . import chat, dm, friends  # group chat, social and direct messages
 from . import matching  # AI matching
 from . import sessions  # study sessions and calendar feeds
 from . import account  # password resets (temporary and forgotten)
-
+from . import data_rights  # personal data export and erasure, college offboarding
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
 BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
 BLUEPRINTS += [sessions.blp]
-BLUEPRINTS += [account.blp]
+BLUEPRINTS += [account.blp, data_rights.blp]
 
 
 def register(api: Api) -> None:
