@@ -68,6 +68,11 @@ def create_student(record: dict, password: str | None) -> tuple[User, str | None
 
 
 def list_students(page: int, limit: int, filters: dict) -> Page[User]:
+    return paginate(students_query(filters), page, limit)
+
+
+def students_query(filters: dict):
+    """The list's filters, shared with the CSV export (services/csv_export.py)."""
     stmt = select(User).where(User.role == "student").order_by(User.name, User.id)
     if filters.get("q"):
         pattern = f"%{filters['q'].strip().lower()}%"
@@ -75,7 +80,7 @@ def list_students(page: int, limit: int, filters: dict) -> Page[User]:
     for field in ("department", "year", "status", "roll_no"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(User, field) == filters[field])
-    return paginate(stmt, page, limit)
+    return stmt
 
 
 def get_student(student_id: str) -> User:

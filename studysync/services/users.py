@@ -49,13 +49,18 @@ def create_staff(name: str, email: str, password: str, role: str) -> User:
 
 
 def list_staff(page: int, limit: int, role: str | None = None, q: str | None = None) -> Page[User]:
+    return paginate(staff_query(role, q), page, limit)
+
+
+def staff_query(role: str | None = None, q: str | None = None):
+    """The list's filters, shared with the CSV export (services/csv_export.py)."""
     stmt = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.created_at, User.id)
     if role:
         stmt = stmt.where(User.role == role)
     if q:
         pattern = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
-    return paginate(stmt, page, limit)
+    return stmt
 
 
 def get_staff(user_id: str) -> User:

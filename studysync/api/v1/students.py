@@ -13,8 +13,9 @@ from ...schemas.student import (
     StudentListQuerySchema, StudentLoginResultSchema, StudentLoginSchema, StudentRegisterSchema, StudentSchema,
     StudentUpdateSchema,
 )
-from ...services import bulk_import, sessions, students
+from ...services import bulk_import, roster_export, sessions, students
 from .common import client_info
+from .csv_reply import csv_response, wants_csv
 
 blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")
 
@@ -64,6 +65,8 @@ def change_password(body):
 @blp.arguments(StudentListQuerySchema, location="query")
 @blp.response(200, envelope(StudentSchema, many=True, paginated=True))
 def list_students(query):
+    if wants_csv(query.pop("format")):  # every matching row, same filters (admins only)
+        return csv_response(StudentSchema(), roster_export.export_students(current_user(), query), "students.csv")
     page = students.list_students(query.pop("page"), query.pop("limit"), query)
     return reply(page.items, "Students retrieved", page.pagination)
 
