@@ -40,10 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('password_reset_tokens', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_password_reset_tokens_user_id'))
-        batch_op.drop_index(batch_op.f('ix_password_reset_tokens_college_id'))
-
-    op.drop_table('password_reset_tokens')
+    op.drop_table('password_reset_tokens')  # its indexes go with it (MariaDB refuses to drop one an FK needs)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('must_change_password')
