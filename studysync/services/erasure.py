@@ -44,6 +44,7 @@ def erase_self(actor: User, password: str) -> Erased:
     ensure_role(actor, "student")
     if not verify_password(password, actor.password_hash):
         raise Unauthorized("Password is incorrect")
+    # audit: record("user.erased", actor=actor, target=actor)  (wired by ops at merge)
     return _erase(actor)
 
 
