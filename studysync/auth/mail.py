@@ -2,16 +2,15 @@
 
 `SMTP_URL` is `smtp://[user:password@]host[:port]` (plain, or STARTTLS when the server offers it
 and `?starttls=1` asks for it) or `smtps://...` (TLS from the first byte, port 465 by default).
-Sending happens in a background thread so a slow or unreachable mail server never changes how
-long a request takes (the forgot-password answer must not reveal whether a mail was sent).
-Without `SMTP_URL` nothing is sent and a warning says so; no message body is ever logged.
+Callers send from a background thread (services/account_recovery.py), so a slow or unreachable
+mail server never changes how long a request takes. Without `SMTP_URL` nothing is sent and a
+warning says so; no message body is ever logged.
 """
 from __future__ import annotations
 
 import logging
 import smtplib
 import ssl
-import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -70,19 +69,14 @@ def send_now(server: SmtpServer, sender: str, mail: Mail) -> None:
         smtp.send_message(_message(mail, sender))
 
 
-def _send_logged(server: SmtpServer, sender: str, mail: Mail) -> None:
-    try:
-        send_now(server, sender, mail)
-    except (OSError, smtplib.SMTPException) as error:
-        log.error("mail %r could not be sent: %s", mail.subject, type(error).__name__)
-
-
-def send_in_background(smtp_url: str | None, sender: str, mail: Mail) -> threading.Thread | None:
-    """Hand `mail` to a daemon thread; None when no SMTP server is configured."""
+def send(smtp_url: str | None, sender: str, mail: Mail) -> bool:
+    """Send now (call it off the request thread); False, logged, when it could not be sent."""
     if not smtp_url:
         log.warning("SMTP_URL is not set: mail %r was not sent", mail.subject)
-        return None
-    thread = threading.Thread(target=_send_logged, args=(SmtpServer.from_url(smtp_url), sender, mail),
-                              name="studysync-mail", daemon=True)
-    thread.start()
-    return thread
+        return False
+    try:
+        send_now(SmtpServer.from_url(smtp_url), sender, mail)
+        return True
+    except (OSError, smtplib.SMTPException, ValueError) as error:
+        log.error("mail %r could not be sent: %s", mail.subject, type(error).__name__)
+        return False

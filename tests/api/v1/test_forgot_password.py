@@ -25,6 +25,8 @@ def mail_app(app_factory):
         app = app_factory(smtp_url=url, mail_from=SENDER)
         client = app.test_client()
         yield app, client, Factory(app, client), inbox
+        if "studysync.reset_queue" in app.extensions:  # nothing left running into the next test
+            app.extensions["studysync.reset_queue"].drain()
 
 
 def forgot(client, email, **body):
