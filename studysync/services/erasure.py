@@ -28,6 +28,7 @@ from ..models import (
 from ..models.user import ERASED_NAME, ERASED_ROLE
 from ..policies import ensure, ensure_role
 from .groups import lock_group
+from .search import forget_queries_mentioning
 
 ERASABLE_BY_ADMIN = ("student", "teacher")
 RECORD_FIELDS = ("department", "year", "roll_no", "marks", "group_limit", "password_hash", "password_changed_at")
@@ -82,8 +83,10 @@ def _erase(user: User) -> Erased:
     db.session.execute(update(Classroom).where(Classroom.teacher_id == user.id).values(teacher_id=None)
                        .execution_options(synchronize_session=False))
     _scrub_mentions(user)
+    name = user.name
     _tombstone(user)
     db.session.commit()
+    forget_queries_mentioning(name)  # searches for the person by name, in this worker
     return Erased(user_id=user.id, removed=removed)
 
 

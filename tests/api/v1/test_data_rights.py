@@ -36,6 +36,11 @@ def partners(client, actor):
     return [p.get("user_id") for p in data]  # nothing close enough: a "create your own group" suggestion
 
 
+def cached_queries(app) -> list[str]:
+    """The search queries this worker keeps embedded (services/search.py)."""
+    return [query for _model, query in app.extensions["studysync.query_vectors"]._items]
+
+
 @pytest.fixture
 def world(client, factory):
     """Zelda: a profile, a group with Alice (who leads it), chat and DM messages, a friend (Bob)."""
@@ -85,6 +90,7 @@ def test_after_erasure_the_name_and_vectors_are_found_nowhere(app, client, facto
     assert zelda.id in people_found(client, alice, "Zelda")
     assert zelda.id in partners(client, alice)
     vector = ok(client.get("/api/v1/me/data", headers=zelda.headers))["embeddings"][0]["vector"]
+    assert "zelda" in cached_queries(app)
 
     r = client.post("/api/v1/me/erasure", headers=zelda.headers, json={"password": "Wrong@Pass1"})
     assert r.status_code == 401
@@ -100,7 +106,8 @@ def test_after_erasure_the_name_and_vectors_are_found_nowhere(app, client, facto
     students = ok(client.get("/api/v1/students", query_string={"limit": 100}, headers=kit.admin.headers))
     assert zelda.id not in [s["student_id"] for s in students]
 
-    # search and recommendations no longer know her
+    # search and recommendations no longer know her, nor remember being asked for her by name
+    assert "zelda" not in cached_queries(app)
     assert zelda.id not in people_found(client, alice, "Zelda")
     assert zelda.id not in people_found(client, alice, "visual learner diagrams mind maps")
     assert zelda.id not in partners(client, alice)
