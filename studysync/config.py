@@ -51,6 +51,8 @@ class Settings:
     log_level: str = "INFO"
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
     metrics_token: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "StudySync <no-reply@studysync.local>"
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -108,6 +110,8 @@ def load_config(**overrides) -> Settings:
         "log_level": env.get("LOG_LEVEL", Settings.log_level),
         "metrics_allowed_networks": env.get("METRICS_ALLOWED_NETWORKS", Settings.metrics_allowed_networks),
         "metrics_token": env.get("METRICS_TOKEN") or None,
+        "smtp_url": env.get("SMTP_URL") or None,
+        "mail_from": env.get("MAIL_FROM") or Settings.mail_from,
     }
     if "JWT_TTL" in env:
         values["jwt_ttl"] = _duration(env["JWT_TTL"])

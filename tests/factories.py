@@ -68,7 +68,8 @@ class Factory:
         sub = f"c{n}"
         with self.app.app_context():
             created = colleges.create_college(SYSTEM, name or f"College {n}", sub, f"Admin {n}", f"admin@{sub}.edu",
-                                              PASSWORD, features or ["core", "chat", "study_sessions", "ai_matching", "social"])
+                                              PASSWORD, features or ["core", "chat", "study_sessions", "ai_matching", "social"],
+                                              temporary_admin_password=False)
             college_id = created.college.id
             with tenant_context(college_id):
                 if domain:

@@ -24,6 +24,12 @@ MISSING_HEADER = "Missing Authorization header"
 INVALID_TOKEN = "Invalid or expired token"
 COLLEGE_SUSPENDED = "College is suspended"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+MUST_CHANGE_PASSWORD = ("Your password is temporary: change it with PUT /api/v1/auth/password "
+                        "(old_password, new_password) before using any other route")
+# What a user with a temporary password may still reach (services/account_recovery.py sets the flag).
+OPEN_WITH_TEMPORARY_PASSWORD = frozenset({
+    "auth.change_password", "students.change_password", "auth.logout", "students.logout", "auth.me",
+})
 
 
 def bearer_token() -> str | None:
@@ -81,6 +87,8 @@ def current_user() -> User:
     user = g.get("user")
     if user is None:
         raise Unauthorized(g.get("auth_error", MISSING_HEADER))
+    if user.must_change_password and request.endpoint not in OPEN_WITH_TEMPORARY_PASSWORD:
+        raise Forbidden(MUST_CHANGE_PASSWORD, errors={"password": ["change it with PUT /api/v1/auth/password"]})
     return user
 
 

@@ -192,4 +192,5 @@ def change_password(user: User, current: AuthSession, old_password: str, new_pas
         raise BadRequest("New password must differ from the old one")
     user.password_hash = hash_password(new_password, settings().bcrypt_rounds)
     user.password_changed_at = utcnow()
+    user.must_change_password = False  # a temporary password (services/account_recovery.py) is now replaced
     revoke_all(user, keep=current)

@@ -14,3 +14,4 @@ from .embedding import CollegeMatchingState, Embedding  # noqa: F401
 from .chat import GroupMessage, GroupReadMarker, MessageReaction  # noqa: F401
 from .study_session import CalendarFeed, SessionAttendee, StudySession  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
+from .password_reset import PasswordResetToken  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, String, UniqueConstraint
+from sqlalchemy import Float, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, IdMixin, TenantScoped, TimestampMixin
@@ -13,6 +13,8 @@ STAFF_ROLES = ("admin", "teacher")
 COLLEGE_ROLES = ("admin", "teacher", "student")
 USER_STATUSES = ("active", "inactive")
 DEFAULT_GROUP_LIMIT = 5
+ERASED_ROLE = "erased"  # the anonymous row an erasure leaves for history others keep (services/erasure.py)
+ERASED_NAME = "Deleted user"
 
 
 class User(IdMixin, TimestampMixin, TenantScoped, Base):
@@ -31,6 +33,9 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="active")
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set by an admin's reset (services/account_recovery.py): every route but the password change answers
+    # 403 until the user picks their own (auth/current.py).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Student record (null for staff)
     department: Mapped[str | None] = mapped_column(String(120))

@@ -33,7 +33,7 @@ from flask import Flask, current_app, g
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from ..auth.current import INVALID_TOKEN, MISSING_HEADER, bearer_token, resolve_token
+from ..auth.current import INVALID_TOKEN, MISSING_HEADER, MUST_CHANGE_PASSWORD, bearer_token, resolve_token
 from ..db import db
 from ..models import User
 from ..observability import metrics
@@ -111,9 +111,9 @@ def _authenticate(ws) -> tuple[User, str] | None:
             user = resolved[0]
         else:
             g.auth_error = resolved
-    if user is None:
+    if user is None or user.must_change_password:  # a temporary password opens nothing but its change
         _release_database()
-        _refuse(ws, g.get("auth_error") or INVALID_TOKEN)
+        _refuse(ws, MUST_CHANGE_PASSWORD if user is not None else g.get("auth_error") or INVALID_TOKEN)
         return None
     return user, token
 

@@ -46,6 +46,7 @@ class MeSchema(Schema):
     college_id = fields.String(allow_none=True)
     status = fields.String()
     created_at = UTCDateTime()
+    must_change_password = fields.Boolean()
 
 
 class SessionSchema(Schema):

@@ -99,6 +99,7 @@ class StudentListQuerySchema(PageQuerySchema):
     year = fields.Integer()
     status = fields.String(validate=validate.OneOf(USER_STATUSES))
     roll_no = fields.String()
+    format = fields.String(validate=validate.OneOf(("json", "csv")), load_default=None)  # or Accept: text/csv
 
 
 class BulkFailureSchema(Schema):

@@ -37,3 +37,4 @@ class StaffListQuerySchema(PageQuerySchema):
 
     role = fields.String(validate=validate.OneOf(STAFF_ROLES))
     q = fields.String()
+    format = fields.String(validate=validate.OneOf(("json", "csv")), load_default=None)  # or Accept: text/csv

@@ -44,14 +44,17 @@ def visible_college(actor: User, college_id: str) -> College:
 
 @allow("sysadmin")
 def create_college(actor: User, name: str, subdomain: str, admin_name: str, admin_email: str, admin_password: str,
-                   enabled_features: list[str] | None = None) -> NewCollege:
+                   enabled_features: list[str] | None = None, *, temporary_admin_password: bool = True) -> NewCollege:
+    """API 2: the admin's password was chosen by the sysadmin, so it must be changed at first login
+    (the seeded demo college and test factories opt out)."""
     features = normalise_features(enabled_features or ["core"])
     college = College(id=new_id(), name=name, subdomain=subdomain.lower(), status="active",
                       enabled_features=features, settings={"group_limit": DEFAULT_GROUP_LIMIT})
     db.session.add(college)
     with tenant_context(college.id):
         admin = User(role="admin", name=admin_name, email=admin_email,
-                     password_hash=hash_password(admin_password, settings().bcrypt_rounds))
+                     password_hash=hash_password(admin_password, settings().bcrypt_rounds),
+                     must_change_password=temporary_admin_password)
         db.session.add(admin)
         audit.record(actor, "college.create", "college", college, {"subdomain": college.subdomain, "features": features})
         db.session.flush()  # inside the new college's context: the flush guard stamps the admin

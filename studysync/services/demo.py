@@ -44,7 +44,8 @@ def seed_demo() -> DemoCollege:
     if existing is not None:
         return DemoCollege(existing, created=False, logins=logins)
     created = colleges.create_college(SYSTEM, "StudySync Demo College", DEMO_SUBDOMAIN, "Demo Admin",
-                                      f"admin@{DEMO_DOMAIN}", ADMIN_PASSWORD, list(_all_features()))
+                                      f"admin@{DEMO_DOMAIN}", ADMIN_PASSWORD, list(_all_features()),
+                                      temporary_admin_password=False)  # the README prints it
     college = created.college
     with tenant_context(college.id):
         colleges.update_settings(created.admin, college.id, {"email_domains": [DEMO_DOMAIN]})

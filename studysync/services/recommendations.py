@@ -71,6 +71,10 @@ class IndexCache:
             self._items.move_to_end(college_id)
             return item
 
+    def forget(self, college_id: str) -> None:
+        with self._lock:
+            self._items.pop(college_id, None)
+
     def put(self, college_id: str, item: CollegeIndex) -> None:
         with self._lock:
             self._items[college_id] = item

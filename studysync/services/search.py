@@ -49,9 +49,21 @@ class QueryVectors:
                 self._items.popitem(last=False)
         return vector
 
+    def forget_mentioning(self, name: str) -> None:
+        """Drop every cached query with a word of `name` in it ("zelda" as well as "zelda quixote")."""
+        words = set(name.casefold().split())
+        with self._lock:
+            for key in [k for k in self._items if words & set(k[1].split())]:
+                del self._items[key]
+
 
 def _query_vectors() -> QueryVectors:
     return current_app.extensions.setdefault("studysync.query_vectors", QueryVectors())
+
+
+def forget_queries_mentioning(text: str) -> None:
+    """This worker's cached searches naming `text` (an erasure calls it with the person's name)."""
+    _query_vectors().forget_mentioning(text)
 
 
 @allow(*COLLEGE_ROLES, feature="ai_matching")

@@ -91,6 +91,11 @@ def create_student(actor: User, record: dict, password: str | None) -> tuple[Use
 
 @allow("admin", "teacher")
 def list_students(actor: User, page: int, limit: int, filters: dict) -> Page[User]:
+    return paginate(students_query(filters), page, limit)
+
+
+def students_query(filters: dict):
+    """The list's filters, shared with the CSV export (services/roster_export.py)."""
     stmt = select(User).where(User.role == "student").order_by(User.name, User.id)
     if filters.get("q"):
         pattern = f"%{filters['q'].strip().lower()}%"
@@ -98,7 +103,7 @@ def list_students(actor: User, page: int, limit: int, filters: dict) -> Page[Use
     for field in ("department", "year", "status", "roll_no"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(User, field) == filters[field])
-    return paginate(stmt, page, limit)
+    return stmt
 
 
 @allow("admin", "teacher")

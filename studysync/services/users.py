@@ -43,13 +43,18 @@ def create_staff(actor: User, name: str, email: str, password: str, role: str) -
 
 @allow("admin")
 def list_staff(actor: User, page: int, limit: int, role: str | None = None, q: str | None = None) -> Page[User]:
+    return paginate(staff_query(role, q), page, limit)
+
+
+def staff_query(role: str | None = None, q: str | None = None):
+    """The list's filters, shared with the CSV export (services/roster_export.py)."""
     stmt = select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.created_at, User.id)
     if role:
         stmt = stmt.where(User.role == role)
     if q:
         pattern = f"%{q.strip().lower()}%"
         stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
-    return paginate(stmt, page, limit)
+    return stmt
 
 
 @allow("admin")

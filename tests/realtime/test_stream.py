@@ -95,6 +95,17 @@ def test_revoked_invalid_and_missing_tokens_are_refused(live_url, factory):
     assert refused(ws)[1] == 4401
 
 
+def test_a_temporary_password_opens_no_stream(live_url, factory):
+    kit = factory.college()
+    status, body = http("POST", f"{live_url}/api/v1/users/{kit.student.id}/password-reset", kit.admin)
+    assert status == 200
+    status, body = http("POST", f"{live_url}/api/v1/students/login", None, {
+        "college_id": kit.id, "student_email": kit.student.email,
+        "student_password": body["data"]["temporary_password"]})
+    message, code = refused(Client.connect(ws_url(live_url, body["data"]["token"])))
+    assert message["message"] == stream_module.MUST_CHANGE_PASSWORD and code == 4401
+
+
 def test_a_session_revoked_while_connected_is_closed(live_url, factory, monkeypatch):
     monkeypatch.setattr(stream_module, "REVALIDATE_SECONDS", 0.2)
     kit = factory.college()

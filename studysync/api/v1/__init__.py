@@ -9,6 +9,8 @@ from . import chat, dm, friends  # group chat, social and direct messages
 from . import matching  # AI matching
 from . import study_sessions  # study sessions and calendar feeds
 from . import audit  # audit log of staff actions
+from . import account  # password resets (temporary and forgotten)
+from . import data_rights  # personal data export and erasure, college offboarding
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
@@ -16,6 +18,7 @@ BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
 BLUEPRINTS += [study_sessions.blp]
 BLUEPRINTS += [audit.blp]
+BLUEPRINTS += [account.blp, data_rights.blp]
 
 
 def register(api: Api) -> None:

@@ -20,8 +20,9 @@ from ...schemas.student import (
     StudentSchema,
     StudentUpdateSchema,
 )
-from ...services import bulk_import, students
+from ...services import bulk_import, roster_export, students
 from .common import client_info
+from .csv_reply import csv_response, wants_csv
 
 blp = Blueprint("students", __name__, url_prefix="/api/v1/students", description="Students")
 
@@ -70,6 +71,8 @@ def change_password(body):
 @blp.arguments(StudentListQuerySchema, location="query")
 @blp.response(200, envelope(StudentSchema, many=True, paginated=True))
 def list_students(query):
+    if wants_csv(query.pop("format")):  # every matching row, same filters (admins only)
+        return csv_response(StudentSchema(), roster_export.export_students(current_user(), query), "students.csv")
     page = students.list_students(current_user(), query.pop("page"), query.pop("limit"), query)
     return reply(page.items, "Students retrieved", page.pagination)
 

@@ -5,13 +5,9 @@ from flask_smorest import Blueprint
 
 from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
-from ...schemas.user import (
-    StaffCreateSchema,
-    StaffListQuerySchema,
-    StaffSchema,
-    StaffUpdateSchema,
-)
-from ...services import users
+from ...schemas.user import StaffCreateSchema, StaffListQuerySchema, StaffSchema, StaffUpdateSchema
+from ...services import roster_export, users
+from .csv_reply import csv_response, wants_csv
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staff (admins and teachers)")
 
@@ -30,6 +26,9 @@ def create_staff(body):
 @blp.arguments(StaffListQuerySchema, location="query")
 @blp.response(200, envelope(StaffSchema, many=True, paginated=True))
 def list_staff(query):
+    if wants_csv(query.get("format")):  # every matching row, same filters
+        rows = roster_export.export_staff(current_user(), query.get("role"), query.get("q"))
+        return csv_response(StaffSchema(), rows, "staff.csv")
     page = users.list_staff(current_user(), query["page"], query["limit"], query.get("role"), query.get("q"))
     return reply(page.items, "Users retrieved", page.pagination)
 

@@ -95,6 +95,13 @@ def test_pcrm_apis_1_to_16(app, client):
     assert data["role"] == "admin" and data["email"] == "admin@mit.edu" and data["college_id"] == college_id
     admin_token = data["token"]
 
+    # The note of API 2 is enforced: nothing but the password change answers until it is done
+    r = client.get(f"/api/v1/colleges/{college_id}", headers=bearer(admin_token))
+    assert r.status_code == 403 and "PUT /api/v1/auth/password" in r.json["message"]
+    r = client.put("/api/v1/auth/password", headers=bearer(admin_token),
+                   json={"old_password": "Admin@1234", "new_password": "MyOwn@Pass99"})
+    assert r.status_code == 200, r.json
+
     # API 8: college details with features
     r = client.get(f"/api/v1/colleges/{college_id}", headers=bearer(admin_token))
     assert r.status_code == 200 and r.json["data"]["enabled_features"] == features

@@ -1,6 +1,6 @@
 """audit log: staff and sysadmin actions, written once and never changed
 
-Revision ID: 0006_ops
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-29 17:50:00
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import studysync.db
 
 
-revision = '0006_ops'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
