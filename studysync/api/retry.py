@@ -5,7 +5,9 @@ join; two posts racing a membership change) can deadlock; the database then abor
 That request did nothing wrong, so every view is wrapped: on a failure `db.failure_kind` calls
 `RETRY` the session is rolled back (which also drops the live events it queued) and the view runs
 again, up to `ATTEMPTS` times, after a short random pause. Only when every attempt failed does the
-client see a 409 asking it to retry; a database that cannot be reached is a 503. Views commit once,
+client see a 409 asking it to retry; a database that cannot be reached, or that does not answer
+within its timeouts (`db_timeouts.py`, including a free pooled connection), is a 503 — worded
+`UNKNOWN_OUTCOME_MESSAGE` when a COMMIT had already been sent, since that change may be stored. Views commit once,
 at the end, and publish only after the commit, so running one again repeats nothing.
 
 Failures outside a view (the token check before it) are mapped by `errors.py` the same way.
@@ -17,11 +19,12 @@ import time
 from functools import wraps
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ..db import RETRY, UNAVAILABLE, db, failure_kind
-from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, Conflict, ServiceUnavailable
+from ..db import COMMIT_SENT, RETRY, UNAVAILABLE, db, failure_kind
+from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, UNKNOWN_OUTCOME_MESSAGE, Conflict, ServiceUnavailable
 
 ATTEMPTS = 3
 PAUSE_SECONDS = (0.01, 0.05)
@@ -31,6 +34,7 @@ def retrying(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         for attempt in range(1, ATTEMPTS + 1):
+            g.pop(COMMIT_SENT, None)
             try:
                 return view(*args, **kwargs)
             except DBAPIError as exc:
@@ -42,8 +46,12 @@ def retrying(view: Callable) -> Callable:
                 if kind == RETRY:
                     raise Conflict(RETRY_MESSAGE) from exc
                 if kind == UNAVAILABLE:
-                    raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                    in_doubt = g.get(COMMIT_SENT, False)
+                    raise ServiceUnavailable(UNKNOWN_OUTCOME_MESSAGE if in_doubt else UNAVAILABLE_MESSAGE) from exc
                 raise
+            except PoolTimeout as exc:  # every connection is held by requests the database is not answering
+                db.session.rollback()
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
 
     wrapper.__wrapped_for_retry__ = True
     return wrapper
