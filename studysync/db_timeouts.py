@@ -78,8 +78,10 @@ class BoundedConnection(psycopg.Connection):
     wait_limit: float | None = None
 
     def wait(self, gen, interval=0.1, timeout=None):
+        if timeout is not None or self.wait_limit is None:  # psycopg's own timed waits (notifies) keep theirs
+            return super().wait(gen, interval=interval, timeout=timeout)
         try:
-            return super().wait(gen, interval=interval, timeout=timeout or self.wait_limit)
+            return super().wait(gen, interval=interval, timeout=self.wait_limit)
         except psycopg.errors._WaitTimeout as exc:
             self.pgconn.finish()
             raise psycopg.OperationalError(
