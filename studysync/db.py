@@ -6,6 +6,7 @@ another request's objects.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from datetime import datetime, timezone
@@ -29,6 +30,8 @@ from sqlalchemy.types import TypeDecorator
 
 from . import db_timeouts as timeouts_module
 from .db_timeouts import DatabaseTimeouts
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -261,4 +264,10 @@ def init_app(app: Flask, database: Database) -> None:
 
     @app.teardown_appcontext
     def _remove_session(_exc):
-        database.Session.remove()
+        try:
+            database.Session.remove()
+        except DBAPIError:
+            # The closing ROLLBACK found the database gone. The request's answer is already decided
+            # (and nothing uncommitted is kept either way): drop the session, keep the answer.
+            log.warning("Database lost while closing a session", exc_info=True)
+            database.Session.registry.clear()

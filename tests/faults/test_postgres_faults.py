@@ -97,6 +97,8 @@ class Load:
     posts: list = field(default_factory=list)  # (content, status, message)
     answers: dict = field(default_factory=lambda: defaultdict(list))  # route -> [status]
     hangs: list = field(default_factory=list)
+    not_envelopes: list = field(default_factory=list)  # 5xx answers that are not the JSON error envelope
+    slowest: dict = field(default_factory=lambda: defaultdict(float))  # route -> longest wait (printed only)
 
     def run(self):
         threads = [threading.Thread(target=self._poster, args=(s,)) for s in self.world.kit.students]
@@ -107,15 +109,16 @@ class Load:
         return threads
 
     def _call(self, method, path, route, **kwargs):
+        started = time.monotonic()
         try:
             response = requests.request(method, self.base + path, timeout=ANSWER_WITHIN, **kwargs)
         except requests.RequestException as exc:
             self.hangs.append((route, repr(exc)))
             return None
+        self.slowest[route] = max(self.slowest[route], time.monotonic() - started)
         self.answers[route].append(response.status_code)
-        if response.status_code >= 500:
-            body = response.json()  # the envelope, never HTML
-            assert body["success"] is False and body["message"], body
+        if response.status_code >= 500 and not _is_envelope(response):
+            self.not_envelopes.append((route, response.status_code, response.text[:200]))
         return response
 
     def _poster(self, student):
@@ -126,7 +129,7 @@ class Load:
             r = self._call("POST", f"/api/v1/groups/{group_id}/messages", "post", headers=student.headers,
                            json={"content": content})
             if r is not None:
-                self.posts.append((content, r.status_code, r.json().get("message", "")))
+                self.posts.append((content, r.status_code, r.json().get("message", "") if _is_json(r) else r.text))
 
     def _reader(self, student):
         group_id = self.world.groups[student.id]
@@ -138,6 +141,18 @@ class Load:
             self._call("GET", "/api/v1/openapi.json", "openapi")
             self._call("GET", "/api/v1/health", "health")
             time.sleep(0.2)
+
+
+def _is_json(response) -> bool:
+    return response.headers.get("Content-Type", "").startswith("application/json")
+
+
+def _is_envelope(response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return body.get("success") is False and bool(body.get("message"))
 
 
 def stored_contents(url: str) -> set[str]:
@@ -178,7 +193,13 @@ def run_fault(postgres, world, tmp_path, fault):
             load.stop.set()
             for thread in threads:
                 thread.join(timeout=ANSWER_WITHIN + 10)
+        in_doubt = sum(1 for _, status, message in load.posts if status == 503 and UNKNOWN_OUTCOME in message)
+        print(f"\n{fault.__name__}: posts {len(load.posts)} (201: {load.answers['post'].count(201)}, "
+              f"503: {load.answers['post'].count(503)}, of which outcome unknown: {in_doubt}); "
+              f"openapi {load.answers['openapi']}; health {load.answers['health']}; longest waits (s): "
+              f"{ {route: round(seconds, 1) for route, seconds in load.slowest.items()} }")
         assert not load.hangs, f"requests without an answer: {load.hangs[:5]}"
+        assert not load.not_envelopes, load.not_envelopes[:5]
         assert all(status == 200 for status in load.answers["openapi"]), load.answers["openapi"]
         assert 503 in load.answers["post"] and 201 in load.answers["post"], "the fault did not show"
         assert 503 in load.answers["health"], load.answers["health"]
