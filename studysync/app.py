@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,6 +14,7 @@ from .auth import throttle as login_throttle
 from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
+from .db_timeouts import DatabaseTimeouts
 from .errors import register_error_handlers
 from .extensions import api, cors, limiter
 from .models import audit as audit_log
@@ -40,12 +43,16 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="studysync",
+        # Redis unreachable: one quick try, then the limiter's in-memory fallback (extensions.py).
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1,
+                                   "retry": Retry(NoBackoff(), 0)} if settings.redis_url else {},
     )
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
                                 x_host=settings.trusted_proxies)
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, DatabaseTimeouts(
+        connect=settings.db_connect_timeout, pool=settings.db_pool_timeout, statement=settings.db_statement_timeout))
     database_module.init_app(app, database)
     tenancy.install(database.session_factory)
     audit_log.install(database.session_factory)  # audit entries are never changed or deleted

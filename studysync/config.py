@@ -53,6 +53,13 @@ class Settings:
     metrics_token: str | None = None
     smtp_url: str | None = None
     mail_from: str = "StudySync <no-reply@studysync.local>"
+    # Bounds on every wait for the database, in seconds (see db_timeouts.py and the README).
+    db_connect_timeout: float = 3.0
+    db_pool_timeout: float = 3.0
+    db_statement_timeout: float = 5.0
+    health_timeout: float = 2.0
+    bulk_retry_seconds: float = 60.0  # how long a bulk import keeps retrying a row the database refused
+    bulk_stalled_seconds: float = 120.0  # a running job that has not moved for this long lost its worker
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -127,6 +134,9 @@ def load_config(**overrides) -> Settings:
         values["bulk_sync_max_rows"] = int(env["BULK_SYNC_MAX_ROWS"])
     if "BULK_WORKERS" in env:
         values["bulk_workers"] = int(env["BULK_WORKERS"])
+    for name, variable in _SECONDS.items():
+        if variable in env:
+            values[name] = float(env[variable])
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known
     if unknown:
@@ -136,7 +146,17 @@ def load_config(**overrides) -> Settings:
     return _checked(settings)
 
 
+_SECONDS = {"db_connect_timeout": "DB_CONNECT_TIMEOUT", "db_pool_timeout": "DB_POOL_TIMEOUT",
+            "db_statement_timeout": "DB_STATEMENT_TIMEOUT", "health_timeout": "HEALTH_TIMEOUT",
+            "bulk_retry_seconds": "BULK_RETRY_SECONDS", "bulk_stalled_seconds": "BULK_STALLED_SECONDS"}
+
+
 def _checked(settings: Settings) -> Settings:
+    for name in _SECONDS:
+        if not getattr(settings, name) > 0:
+            raise ConfigError(f"{_SECONDS[name]} must be a positive number of seconds")
+    if settings.bulk_stalled_seconds <= settings.bulk_retry_seconds:
+        raise ConfigError("BULK_STALLED_SECONDS must exceed BULK_RETRY_SECONDS (a retrying job is not stalled)")
     if not 4 <= settings.bcrypt_rounds <= 31:
         raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31")
     _check_operations(settings)

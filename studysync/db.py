@@ -6,22 +6,15 @@ another request's objects.
 """
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    MetaData,
-    String,
-    create_engine,
-    event,
-)
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, create_engine, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -35,6 +28,11 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.types import TypeDecorator
+
+from . import db_timeouts as timeouts_module
+from .db_timeouts import DatabaseTimeouts
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -135,12 +133,13 @@ class TenantScoped:
         )
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+                     **timeouts_module.driver_options(backend, timeouts)}
     if backend in ("mysql", "mariadb"):
         options["pool_recycle"] = 3600
         options["isolation_level"] = "READ COMMITTED"
@@ -175,6 +174,10 @@ RETRY, UNAVAILABLE = "retry", "unavailable"
 _RETRY_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock detected
 _RETRY_MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock found
 _LOST_MYSQL_CODES = {2002, 2003, 2006, 2013}  # cannot connect, server gone away, lost connection
+# The server gave up on a statement after the statement timeout (db_timeouts.py): too slow or stuck
+# behind a lock right now, which is the database's state, not the request's fault.
+_TIMED_OUT_SQLSTATES = {"57014"}  # PostgreSQL query_canceled
+_TIMED_OUT_MYSQL_CODES = {1969, 3024}  # MariaDB max_statement_time, MySQL max_execution_time
 
 
 def failure_kind(exc: DBAPIError) -> str | None:
@@ -187,13 +190,15 @@ def failure_kind(exc: DBAPIError) -> str | None:
     sqlstate = getattr(original, "sqlstate", None)  # psycopg
     if sqlstate in _RETRY_SQLSTATES:
         return RETRY
+    if sqlstate in _TIMED_OUT_SQLSTATES:
+        return UNAVAILABLE
     if type(original).__module__.startswith("psycopg") and isinstance(exc, OperationalError) and (
             sqlstate is None or sqlstate.startswith("08")):
         return UNAVAILABLE  # no server answer at all, or a connection exception
     code = original.args[0] if getattr(original, "args", None) and isinstance(original.args[0], int) else None
     if code in _RETRY_MYSQL_CODES:
         return RETRY
-    if code in _LOST_MYSQL_CODES:
+    if code in _LOST_MYSQL_CODES or code in _TIMED_OUT_MYSQL_CODES:
         return UNAVAILABLE
     if isinstance(original, sqlite3.OperationalError):
         if "locked" in str(original):
@@ -252,14 +257,27 @@ def _constraint_named_by_columns(columns: str) -> str | None:
     return None
 
 
+COMMIT_SENT = "database_commit_sent"  # on flask.g: this app context has sent a COMMIT (api/retry.py)
+
+
+def _note_commits(engine: Engine) -> None:
+    @event.listens_for(engine, "commit")
+    def _on_commit(_connection):
+        if has_app_context():
+            setattr(g, COMMIT_SENT, True)
+
+
 class Database:
     """One engine and one thread-scoped session registry."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeouts: DatabaseTimeouts | None = None):
         self.url = url
-        self.engine = create_engine(url, **_engine_options(url))
+        timeouts = timeouts or DatabaseTimeouts()
+        self.engine = create_engine(url, **_engine_options(url, timeouts))
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
+        timeouts_module.install(self.engine, timeouts)
+        _note_commits(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.Session = scoped_session(self.session_factory)
 
@@ -296,4 +314,10 @@ def init_app(app: Flask, database: Database) -> None:
 
     @app.teardown_appcontext
     def _remove_session(_exc):
-        database.Session.remove()
+        try:
+            database.Session.remove()
+        except DBAPIError:
+            # The closing ROLLBACK found the database gone. The request's answer is already decided
+            # (and nothing uncommitted is kept either way): drop the session, keep the answer.
+            log.warning("Database lost while closing a session", exc_info=True)
+            database.Session.registry.clear()

@@ -13,6 +13,7 @@ import time
 from flask import Flask, Response, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .db import RETRY, UNAVAILABLE, db, failure_kind
@@ -79,6 +80,11 @@ class TooManyRequests(ApiError):
 NO_COLLEGE_MESSAGE = "This is for a college's users; the platform's sysadmin has no college"
 RETRY_MESSAGE = "This changed at the same moment as another request; please try again"
 UNAVAILABLE_MESSAGE = "The database is unavailable; please try again shortly"
+# The connection failed after this request had sent a COMMIT: the database may have stored the change
+# (a frozen server still runs the COMMIT waiting in its socket once it wakes up). Nothing can tell
+# before the database answers again, so the client is told to look before sending it again.
+UNKNOWN_OUTCOME_MESSAGE = ("The database stopped answering while saving; the change may have been stored: "
+                           "check before trying again")
 
 HTTP_MESSAGES = {
     400: "Bad request",
@@ -182,6 +188,12 @@ def register_error_handlers(app: Flask) -> None:
         log.error("Tenancy refused %s %s: %s", request.method, request.path, exc)
         db.session.rollback()
         return envelope(403, NO_COLLEGE_MESSAGE)
+
+    @app.errorhandler(PoolTimeout)
+    def _no_free_connection(exc: PoolTimeout):
+        """No pooled connection came free within DB_POOL_TIMEOUT: the database is not keeping up."""
+        log.warning("Database pool timeout on %s %s", request.method, request.path)
+        return envelope(503, UNAVAILABLE_MESSAGE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

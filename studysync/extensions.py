@@ -6,6 +6,9 @@ from flask_smorest import Api
 from .ratelimits import api_limit, is_exempt, rate_limit_key
 
 api = Api()
-limiter = Limiter(key_func=rate_limit_key, default_limits=[api_limit])
+# Redis down: count in this process instead (logged by Flask-Limiter as "falling back to in-memory
+# storage") and go back to Redis once it answers again; an error even then lets the request through.
+limiter = Limiter(key_func=rate_limit_key, default_limits=[api_limit],
+                  in_memory_fallback_enabled=True, swallow_errors=True)
 limiter.request_filter(is_exempt)
 cors = CORS()

@@ -1,7 +1,21 @@
-"""Health: the StudySync shape at /api/health, readiness at /api/v1/health."""
+"""Health: the StudySync shape at /api/health, readiness at /api/v1/health.
+
+The database check answers within HEALTH_TIMEOUT whatever the database does: it runs in one probe
+thread per app and the request waits for it only that long. A probe still stuck on a frozen database
+is shared by the health requests that arrive meanwhile instead of starting another (it ends on its
+own within the database timeouts), so polling a dead database never piles threads up.
+
+Redis carries rate-limit counters and live events across workers; without it both go on per
+process (`extensions.py`, `realtime/broker.py`), so an unreachable Redis is "degraded" (200), not
+"not ready".
+"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from ..db import db
@@ -10,15 +24,48 @@ from ..extensions import limiter
 bp = Blueprint("health", __name__)
 
 
+class _Probe:
+    """At most one database check in flight per app."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-probe")
+        self._current: Future | None = None
+
+    def check(self, app: Flask, timeout: float) -> bool:
+        with self._lock:
+            if self._current is None or self._current.done():
+                self._current = self._pool.submit(_select_one, app)
+            current = self._current
+        try:
+            return current.result(timeout=timeout)
+        except FutureTimeout:
+            return False
+
+
+def _select_one(app: Flask) -> bool:
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "down" to a health check
+            return False
+
+
 def _database_ok() -> bool:
-    """A round trip on the request's own session: a second connection would wait, on SQLite, for
-    the lock the request's token check already holds."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any driver error means "down" to a health check
-        db.session.rollback()
-        return False
+    if db.engine.dialect.name == "sqlite":
+        # A file in this process cannot freeze, and a second connection would wait for the write
+        # lock this request's own token check holds (BEGIN IMMEDIATE): ask on the request's session.
+        try:
+            db.session.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "down" to a health check
+            db.session.rollback()
+            return False
+    app = current_app._get_current_object()
+    probe = app.extensions.setdefault("studysync.health_probe", _Probe())
+    return probe.check(app, app.config["SETTINGS"].health_timeout)
 
 
 def _redis_state() -> str | None:
@@ -28,7 +75,11 @@ def _redis_state() -> str | None:
     try:
         import redis
 
-        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            client.ping()
+        finally:
+            client.close()
         return "connected"
     except Exception:
         return "unreachable"
@@ -61,8 +112,17 @@ def readiness():
     redis_state = _redis_state()
     state, name = _model()
     checks = {"database": "ok" if database else "down", "model": state, "model_name": name}
+    degraded = []
     if redis_state is not None:
         checks["redis"] = redis_state
-    ready = database and redis_state in (None, "connected")
-    body = {"success": ready, "data": checks, "message": "ready" if ready else "not ready"}
+        if redis_state != "connected":
+            degraded.append("redis")
+    checks["degraded"] = degraded
+    if not database:
+        message = "not ready"
+    elif degraded:
+        message = f"degraded: {', '.join(degraded)} unreachable"
+    else:
+        message = "ready"
+    body = {"success": database, "data": checks, "message": message}
     return jsonify(body), (200 if database else 503)

@@ -13,7 +13,9 @@ When the commit (or a statement before it) fails:
 - a unique constraint: a 409 whose message names the conflict (`conflicts.py`);
 - another integrity error (a row this request relied on was deleted meanwhile): run again, where
   the missing row is met as a 404;
-- a database that cannot be reached: a 503.
+- a database that cannot be reached, or does not answer within its timeouts (`db_timeouts.py`,
+  a free pooled connection included): a 503, worded `UNKNOWN_OUTCOME_MESSAGE` when the COMMIT had
+  already been sent, since that change may be stored.
 
 Failures outside a view (the token check before it) are mapped by `errors.py` the same way.
 """
@@ -24,12 +26,13 @@ import time
 from functools import wraps
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..conflicts import conflict_message, is_unique_violation
-from ..db import RETRY, UNAVAILABLE, db, failure_kind
-from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, Conflict, ServiceUnavailable
+from ..db import COMMIT_SENT, RETRY, UNAVAILABLE, db, failure_kind
+from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, UNKNOWN_OUTCOME_MESSAGE, Conflict, ServiceUnavailable
 
 ATTEMPTS = 3
 PAUSE_SECONDS = (0.01, 0.05)
@@ -40,12 +43,13 @@ def unit_of_work(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         for attempt in range(1, ATTEMPTS + 1):
             session = db.session
+            g.pop(COMMIT_SENT, None)
             try:
                 response = view(*args, **kwargs)
                 session.commit()
                 return response
             except IntegrityError as exc:
-                session.rollback()
+                _rollback_quietly(session)
                 if is_unique_violation(exc):
                     raise Conflict(conflict_message(exc)) from exc
                 if attempt < ATTEMPTS:
@@ -54,21 +58,32 @@ def unit_of_work(view: Callable) -> Callable:
                 raise Conflict(RETRY_MESSAGE) from exc
             except DBAPIError as exc:
                 kind = failure_kind(exc)
-                session.rollback()
+                _rollback_quietly(session)
                 if kind == RETRY and attempt < ATTEMPTS:
                     _pause()
                     continue
                 if kind == RETRY:
                     raise Conflict(RETRY_MESSAGE) from exc
                 if kind == UNAVAILABLE:
-                    raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                    in_doubt = g.get(COMMIT_SENT, False)
+                    raise ServiceUnavailable(UNKNOWN_OUTCOME_MESSAGE if in_doubt else UNAVAILABLE_MESSAGE) from exc
                 raise
+            except PoolTimeout as exc:  # every connection is held by requests the database is not answering
+                _rollback_quietly(session)
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
             except BaseException:
-                session.rollback()
+                _rollback_quietly(session)
                 raise
 
     wrapper.__unit_of_work__ = True
     return wrapper
+
+
+def _rollback_quietly(session) -> None:
+    try:
+        session.rollback()
+    except Exception:  # the connection is gone; the pool hands out a fresh one next time
+        session.close()
 
 
 def _pause() -> None:

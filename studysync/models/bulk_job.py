@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, IdMixin, TenantScoped, TimestampMixin
 
-JOB_STATUSES = ("queued", "running", "finished", "failed")
+JOB_STATUSES = ("queued", "running", "finished", "failed", "interrupted")
 
 
 class BulkImportJob(IdMixin, TimestampMixin, TenantScoped, Base):

@@ -308,7 +308,8 @@ class RedisBroker(Broker):
 
     Every event takes the Redis round trip, including to subscribers in the publishing process: one
     delivery path means one copy per subscriber and the same order everywhere, at the cost of a
-    loopback hop and of local delivery stopping while Redis is down (clients then catch up over REST).
+    loopback hop. While Redis is down an event is delivered to this process's subscribers directly
+    (other workers' clients catch up over REST).
 
     Each process has one listener thread with one PubSub connection, started on the first subscribe.
     It SUBSCRIBEs to ``prefix + channel`` while at least one local subscription holds the channel and
@@ -356,6 +357,7 @@ class RedisBroker(Broker):
         self._stopping = threading.Event()
         self._backoff = self.MIN_BACKOFF  # listener thread only, like _seen
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self.local_fallbacks = 0  # events delivered in this process only because Redis refused them
 
     # -- publishing -------------------------------------------------------------------------------
 
@@ -370,7 +372,10 @@ class RedisBroker(Broker):
                     pipe.publish(self._prefix + name, payload)
                 pipe.execute()
         except (redis.RedisError, OSError):
-            log.warning("realtime publish to %s dropped: Redis unavailable", names, exc_info=True)
+            # Subscribers in this process still get it; other workers' clients catch up over REST.
+            log.warning("realtime publish to %s delivered locally only: Redis unavailable", names, exc_info=True)
+            self.local_fallbacks += 1
+            self._registry.deliver(names, json.loads(payload)["event"])
 
     # -- subscribing ------------------------------------------------------------------------------
 

@@ -128,4 +128,6 @@ class BulkJobSchema(Schema):
     success = fields.List(fields.Nested(StudentBriefSchema))
     failed = fields.List(fields.Nested(BulkFailureSchema))
     error = fields.String(allow_none=True)
+    not_imported = fields.List(fields.Integer(), metadata={
+        "description": "`interrupted` or `failed` jobs: the row numbers (1-based) never imported; submit those again"})
     status_url = fields.String()

@@ -8,14 +8,19 @@ killed worker therefore leaves a job that says exactly how far it got, and submi
 again is harmless: rows already registered come back as "Email already exists".
 
 Small batches run inside the request; larger ones run in a background thread while the client
-polls the job. Plain passwords never touch the database, so an interrupted job is not resumed:
-its progress reads `interrupted` once it has not moved for `STALLED_AFTER`, and the operator
-re-submits the file.
+polls the job. A statement the database refuses for its own reasons (unreachable, timed out, a
+deadlock) is retried with back-off for up to BULK_RETRY_SECONDS (`_Patience`); committing a row is
+idempotent, so a commit whose answer was lost is not counted twice. Plain passwords never touch the
+database, so a job that gave up is not resumed: it ends `interrupted`, and so does one whose worker
+died, once it has not moved for BULK_STALLED_SECONDS. Either way its progress names the rows not
+imported (`not_imported`), which are exactly the rows from `done` on, and the operator re-submits
+those.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,13 +29,14 @@ from typing import Any, Callable, Iterable
 from flask import Flask
 from marshmallow import ValidationError
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..access import allow, presenter
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
-from ..db import db, new_id, utcnow
+from ..db import RETRY, UNAVAILABLE, db, failure_kind, new_id, utcnow
 from ..errors import Conflict
 from ..models import College, User
 from ..models.bulk_job import BulkImportJob, BulkImportRow
@@ -49,11 +55,13 @@ NOT_AN_OBJECT = "Each row must be an object with the student's fields"
 UNKNOWN_CONFLICT = "Could not register this row (conflicting record)"
 JOB_NOT_FOUND = "Import job not found"
 # Every committed row touches the job (`updated_at`), a few times a second while it runs; a job that
-# says "running" but has not moved for this long lost its worker (a restart, a kill).
-STALLED_AFTER = timedelta(minutes=2)
+# says "running" but has not moved for BULK_STALLED_SECONDS lost its worker (a restart, a kill).
 INTERRUPTED = "interrupted"
-INTERRUPTED_MESSAGE = ("The import stopped (its server process ended); submit the same file again: "
-                       "rows already registered come back as failed with 'Email already exists'")
+INTERRUPTED_MESSAGE = ("The import stopped (its server process ended); submit the rows listed in "
+                       "not_imported again")
+GAVE_UP_MESSAGE = ("The database was unavailable for too long; submit the rows listed in not_imported "
+                   "again")
+BACKOFF_FIRST, BACKOFF_MAX = 0.1, 2.0
 IN_CHUNK = 500  # bound on the size of one IN (...) list
 REASON_MAX, EMAIL_MAX, NAME_MAX, ERROR_MAX = 300, 254, 120, 500
 
@@ -79,10 +87,11 @@ class PreparedRow:
 def submit(actor: User, rows: list[Any], app: Flask) -> BulkImportJob:
     """The API's bulk register: a small batch is processed now, a larger one in the background.
 
-    Returns the job; it is `finished` for a small batch and `queued` for a large one.
+    Returns the job; it is `finished` for a small batch and `queued` for a large one. A small batch
+    does not wait for a failing database (the client gets its 503 at once).
     """
     if len(rows) <= settings().bulk_sync_max_rows:
-        return import_rows(rows, created_by=actor.id)
+        return import_rows(rows, created_by=actor.id, retry_seconds=0)
     job = create_job(len(rows), created_by=actor.id)
     worker = threading.Thread(target=_run_in_background, args=(app, job.college_id, job.id, list(rows)),
                               name=f"bulk-import-{job.id[:8]}", daemon=True)
@@ -91,10 +100,11 @@ def submit(actor: User, rows: list[Any], app: Flask) -> BulkImportJob:
 
 
 def import_rows(rows: list[Any], created_by: str | None = None,
-                on_row: Callable[[PreparedRow], None] | None = None) -> BulkImportJob:
+                on_row: Callable[[PreparedRow], None] | None = None,
+                retry_seconds: float | None = None) -> BulkImportJob:
     """Create a job for `rows` and run it in this thread (the current college must be set)."""
     job = create_job(len(rows), created_by=created_by)
-    return run_job(job.id, rows, on_row=on_row)
+    return run_job(job.id, rows, on_row=on_row, retry_seconds=retry_seconds)
 
 
 def create_job(total: int, created_by: str | None = None) -> BulkImportJob:
@@ -105,32 +115,91 @@ def create_job(total: int, created_by: str | None = None) -> BulkImportJob:
     return job
 
 
-def run_job(job_id: str, rows: list[Any], on_row: Callable[[PreparedRow], None] | None = None) -> BulkImportJob:
+class DatabaseGaveUp(Exception):
+    """The database kept refusing one step for longer than the job's patience."""
+
+
+class _Patience:
+    """Run a database step again, with back-off, while the database refuses it for its own reasons.
+
+    Each step gets `seconds` from its first attempt; 0 means one attempt. Anything else (a bug, a
+    constraint) is raised at once. Giving up raises `DatabaseGaveUp` from the last error.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def run(self, step: Callable[[], Any]) -> Any:
+        deadline, pause = time.monotonic() + self.seconds, BACKOFF_FIRST
+        while True:
+            try:
+                return step()
+            except (DBAPIError, PoolTimeout) as exc:
+                if isinstance(exc, DBAPIError) and failure_kind(exc) not in (RETRY, UNAVAILABLE):
+                    raise
+                _rollback_quietly()
+                if time.monotonic() + pause > deadline:
+                    raise DatabaseGaveUp(str(exc)) from exc
+                log.warning("Bulk import: database step failed (%s); retrying in %.1fs", type(exc).__name__, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, BACKOFF_MAX)
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the next step gets a fresh one from the pool
+        db.session.close()
+
+
+def run_job(job_id: str, rows: list[Any], on_row: Callable[[PreparedRow], None] | None = None,
+            retry_seconds: float | None = None) -> BulkImportJob:
     """The pipeline: validate every row, hash in parallel, commit row by row in input order."""
     session = db.session
-    job = get_scoped_or_404(BulkImportJob, job_id, JOB_NOT_FOUND)
-    claimed = session.execute(
+    patience = _Patience(settings().bulk_retry_seconds if retry_seconds is None else retry_seconds)
+    job = patience.run(lambda: get_scoped_or_404(BulkImportJob, job_id, JOB_NOT_FOUND))
+    if not patience.run(lambda: _claim(job_id)):
+        raise Conflict("Import job already started")
+    try:
+        college = patience.run(lambda: session.get(College, job.college_id))
+        prepared = patience.run(lambda: prepare_rows(rows, college))
+        _process(job_id, prepared, on_row, patience)
+        patience.run(lambda: _end(job_id, "finished"))
+    except DatabaseGaveUp as exc:
+        log.error("Bulk import job %s interrupted: %s", job_id, exc)
+        _end_after_failure(job_id, INTERRUPTED, GAVE_UP_MESSAGE, patience)
+        raise exc.__cause__ from None
+    except Exception as exc:
+        _end_after_failure(job_id, "failed", f"{type(exc).__name__}: {exc}"[:ERROR_MAX], patience)
+        raise
+    job = session.get(BulkImportJob, job_id, populate_existing=True)  # `done` moved by atomic UPDATEs
+    log.info("bulk import finished", extra={"job_id": job.id, "rows": job.total, "done": job.done})
+    return job
+
+
+def _claim(job_id: str) -> bool:
+    claimed = db.session.execute(
         update(BulkImportJob).where(BulkImportJob.id == job_id, BulkImportJob.status == "queued")
         .values(status="running")
     ).rowcount
-    session.commit()
-    if not claimed:
-        raise Conflict("Import job already started")
+    db.session.commit()
+    return bool(claimed)
+
+
+def _end(job_id: str, status: str, error: str | None = None) -> None:
+    db.session.execute(update(BulkImportJob).where(BulkImportJob.id == job_id)
+                       .values(status=status, finished_at=utcnow(), error=error)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _end_after_failure(job_id: str, status: str, error: str, patience: _Patience) -> None:
+    """Record how the job ended if the database lets us; if not, it reads interrupted once stalled."""
+    _rollback_quietly()
     try:
-        college = session.get(College, job.college_id)
-        prepared = prepare_rows(rows, college)
-        _process(job.id, prepared, on_row)
-        job.status, job.finished_at = "finished", utcnow()
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        job.status, job.finished_at = "failed", utcnow()
-        job.error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-        session.commit()
-        raise
-    session.refresh(job)  # `done` moved by atomic UPDATEs, not through this object
-    log.info("bulk import finished", extra={"job_id": job.id, "rows": job.total, "done": job.done})
-    return job
+        patience.run(lambda: _end(job_id, status, error))
+    except Exception:
+        log.exception("Bulk import job %s: could not record that it ended (%s)", job_id, status)
 
 
 def _run_in_background(app: Flask, college_id: str, job_id: str, rows: list[Any]) -> None:
@@ -187,13 +256,17 @@ def job_progress(job: BulkImportJob) -> dict:
         .where(BulkImportJob.id == job.id)
         .group_by(BulkImportJob.id, *columns)
     ).one()
-    if status in ("queued", "running") and utcnow() - (touched or job.created_at) > STALLED_AFTER:
+    stalled_after = timedelta(seconds=settings().bulk_stalled_seconds)
+    if status in ("queued", "running") and utcnow() - (touched or job.created_at) > stalled_after:
         status, error = INTERRUPTED, INTERRUPTED_MESSAGE
     data = {"id": job.id, "status": status, "total": job.total, "done": done, "succeeded": succeeded,
             "failed_count": recorded - succeeded, "created_at": job.created_at, "finished_at": finished_at,
             "error": error}
     if status == "finished":
         data.update(results(job))
+    elif status in (INTERRUPTED, "failed"):
+        data.update(results(job))
+        data["not_imported"] = list(range(done + 1, job.total + 1))  # rows commit in input order
     return data
 
 
@@ -282,7 +355,8 @@ def _existing(column, values: list[str]) -> set[str]:
 # --- processing -------------------------------------------------------------------------------
 
 
-def _process(job_id: str, prepared: list[PreparedRow], on_row: Callable[[PreparedRow], None] | None) -> None:
+def _process(job_id: str, prepared: list[PreparedRow], on_row: Callable[[PreparedRow], None] | None,
+             patience: _Patience) -> None:
     """Hash in a pool while this thread commits finished rows in input order."""
     rounds = settings().bcrypt_rounds
     to_hash = [row for row in prepared if row.reason is None]
@@ -292,7 +366,7 @@ def _process(job_id: str, prepared: list[PreparedRow], on_row: Callable[[Prepare
         for row in prepared:
             password_hash = next(hashes) if row.reason is None else None
             row.password = None
-            if not _commit_row(job_id, row, password_hash):
+            if not patience.run(lambda: _commit_row(job_id, row, password_hash)):
                 raise RuntimeError(f"row {row.index + 1} was recorded by another worker")
             metrics.count_bulk_rows("imported" if row.reason is None else "failed")
             if on_row is not None:
@@ -305,7 +379,8 @@ def _commit_row(job_id: str, row: PreparedRow, password_hash: str | None) -> boo
     """One transaction: the student (if the row is good), its outcome and the job's progress.
 
     A unique-constraint race (someone registered the same email meanwhile) fails only this row.
-    False when the job's counter was not at this row: another worker got there first.
+    True too when the row is already recorded: a commit that went through but whose answer was lost
+    is being retried. False when the job's counter was not at this row: another worker got there first.
     """
     try:
         return _record(job_id, row, password_hash)
@@ -325,7 +400,7 @@ def _record(job_id: str, row: PreparedRow, password_hash: str | None) -> bool:
     ).rowcount
     if not advanced:
         session.rollback()
-        return False
+        return _recorded(job_id, row.index)
     student_id = None
     if row.reason is None:
         student = new_student(row.record, password_hash)
@@ -335,6 +410,11 @@ def _record(job_id: str, row: PreparedRow, password_hash: str | None) -> bool:
                               student_name=row.name, student_id=student_id, reason=row.reason))
     session.commit()
     return True
+
+
+def _recorded(job_id: str, index: int) -> bool:
+    return db.session.execute(select(BulkImportRow.id).where(
+        BulkImportRow.job_id == job_id, BulkImportRow.row_index == index)).first() is not None
 
 
 def _conflict_reason(row: PreparedRow) -> str:

@@ -122,3 +122,19 @@ def test_redis_down_neither_raises_nor_hangs():
         assert finishes(use, within=30) == (None, False)
     finally:
         finishes(broker.close, within=30)
+
+
+def test_with_redis_down_subscribers_in_this_process_still_get_the_event():
+    """Redis away: a member connected to this worker still sees the message as it is posted."""
+    broker = RedisBroker("redis://127.0.0.1:1/0", subscribe_timeout=0.2)
+
+    def use():
+        sub = broker.subscribe("group:1")
+        broker.publish(["group:1", "group:2"], message(7))
+        return sub.get(timeout=5), sub.get(timeout=0.1)
+
+    try:
+        assert finishes(use, within=30) == (message(7), None)
+        assert broker.local_fallbacks == 1
+    finally:
+        finishes(broker.close, within=30)

@@ -299,6 +299,7 @@ def test_an_interrupted_job_says_how_far_it_got_and_the_file_can_be_sent_again(a
     assert r.status_code == 200
     data = r.json["data"]
     assert (data["status"], data["total"], data["done"], data["succeeded"]) == ("failed", 10, 5, 5)
+    assert data["not_imported"] == [6, 7, 8, 9, 10]
     assert r.json["message"] == "5 of 10 rows processed"
     assert {f"student{n:04d}@bulk.edu" for n in range(1, 6)} <= student_emails(app, kit.id)
     assert not {f"student{n:04d}@bulk.edu" for n in range(6, 11)} & student_emails(app, kit.id)
@@ -335,4 +336,5 @@ def test_a_job_whose_worker_vanished_reads_interrupted_and_a_live_one_does_not(a
     r = client.get(f"/api/v1/students/bulk/{job_id}", headers=kit.admin.headers)
     data = r.json["data"]
     assert (data["status"], data["done"], data["total"]) == ("interrupted", 3, 10)
-    assert "submit the same file again" in data["error"]
+    assert "submit the rows listed in not_imported again" in data["error"]
+    assert data["not_imported"] == [4, 5, 6, 7, 8, 9, 10]
