@@ -42,6 +42,7 @@ class Settings:
     bulk_sync_max_rows: int = 50
     bulk_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     portal_domain: str = "studysync.app"
+    legacy_surfaces: str = "seed000,seed001,seed003"  # api/legacy: the earlier systems' clients served
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -92,6 +93,7 @@ def load_config(**overrides) -> Settings:
         "sysadmin_password": env.get("SYSADMIN_PASSWORD") or None,
         "default_college": env.get("DEFAULT_COLLEGE") or None,
         "embedding_model": env.get("EMBEDDING_MODEL") or None,
+        "legacy_surfaces": env.get("LEGACY_SURFACES", Settings.legacy_surfaces),
     }
     if "JWT_TTL" in env:
         values["jwt_ttl"] = _duration(env["JWT_TTL"])
@@ -117,6 +119,12 @@ def load_config(**overrides) -> Settings:
 def _checked(settings: Settings) -> Settings:
     if not 4 <= settings.bcrypt_rounds <= 31:
         raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31")
+    from .api.legacy import enabled_surfaces
+
+    try:
+        enabled_surfaces(settings.legacy_surfaces)
+    except ValueError as error:
+        raise ConfigError(str(error))
     if settings.app_env == "production":
         if len(settings.jwt_secret_key) < MIN_PRODUCTION_SECRET:
             raise ConfigError(

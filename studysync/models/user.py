@@ -20,6 +20,7 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("college_id", "email"),
         UniqueConstraint("college_id", "roll_no"),
+        UniqueConstraint("college_id", "username"),  # the legacy clients' handle (seeds 000 and 001)
         UniqueConstraint("college_id", "id"),  # target of composite foreign keys from children
         Index("ix_users_college_role", "college_id", "role"),
     )
@@ -30,6 +31,7 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="active")
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    username: Mapped[str | None] = mapped_column(String(64), default=None)
 
     # Student record (null for staff)
     department: Mapped[str | None] = mapped_column(String(120))

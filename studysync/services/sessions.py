@@ -104,6 +104,21 @@ def login_any(email: str, password: str, client: ClientInfo, *, college_id: str 
     return open_session(user, client)
 
 
+def login_handle_or_email(identifier: str, password: str, client: ClientInfo, *,
+                          college_id: str | None = None) -> Login:
+    """Any role, by email or by handle (`username`): the legacy clients' sign-in names either."""
+    handle = identifier.strip()
+    with all_tenants():
+        candidates = _find_users(identifier, STAFF_LOGIN_ROLES + ("student",), college_id, None)
+        if not candidates and handle:
+            stmt = select(User).where(User.username == handle)
+            if college_id:
+                stmt = stmt.where(User.college_id == college_id)
+            candidates = list(db.session.execute(stmt).scalars())
+        user = _check_login(candidates, password)
+    return open_session(user, client)
+
+
 def revoke(auth_session: AuthSession) -> None:
     auth_session.revoked_at = auth_session.revoked_at or utcnow()
     db.session.commit()

@@ -17,7 +17,10 @@ from .colleges import require_active_college
 from .users import EMAIL_TAKEN, commit_or_conflict, email_taken
 
 ROLL_NO_TAKEN = "Roll number already exists"
-RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status")
+USERNAME_TAKEN = "Username already exists"
+RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status",
+                 "username")
+SELF_REPORTED_RATING = "self_reported_rating"  # college setting: a student may state their rating at sign-up
 
 
 def domain_problem(college: College, email: str) -> str | None:
@@ -27,9 +30,12 @@ def domain_problem(college: College, email: str) -> str | None:
     return None
 
 
-def _check_unique(email: str | None, roll_no: str | None, exclude_id: str | None = None) -> None:
+def _check_unique(email: str | None, roll_no: str | None, exclude_id: str | None = None,
+                  username: str | None = None) -> None:
     if email and email_taken(email):
         raise Conflict(EMAIL_TAKEN)
+    if username and db.session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(USERNAME_TAKEN)
     if roll_no:
         stmt = select(User.id).where(User.roll_no == roll_no)
         if exclude_id:
@@ -43,14 +49,23 @@ def new_student(record: dict, password_hash: str | None) -> User:
     return User(role="student", password_hash=password_hash, **fields)
 
 
+def _self_registered(college: College, record: dict) -> dict:
+    """What a student may state about themselves: their rating is staff's to set, unless the college's
+    `self_reported_rating` setting lets students give it at sign-up."""
+    if (college.settings or {}).get(SELF_REPORTED_RATING):
+        return record
+    return {k: v for k, v in record.items() if k not in ("rating", "marks", "group_limit", "status")}
+
+
 def register(college_id: str, record: dict, password: str) -> User:
     """Public self-registration into a named college."""
     college = require_active_college(college_id)
+    record = _self_registered(college, record)
     problem = domain_problem(college, record["email"])
     if problem:
         raise BadRequest(problem, errors={"student_email": [problem]})
     with tenant_context(college.id):
-        _check_unique(record["email"], record.get("roll_no"))
+        _check_unique(record["email"], record.get("roll_no"), username=record.get("username"))
         student = new_student(record, hash_password(password, settings().bcrypt_rounds))
         db.session.add(student)
         commit_or_conflict()

@@ -21,6 +21,7 @@ from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
 from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
 from ...tenancy import all_tenants
+from ..request_college import college_for_request
 
 bp = Blueprint("mobile", __name__, url_prefix="/api")
 
@@ -116,12 +117,7 @@ def _client() -> sessions.ClientInfo:
 
 
 def _college_for(email: str) -> College | None:
-    with all_tenants():
-        college = colleges.college_for_email(email)
-        if college is None and settings().default_college:
-            key = settings().default_college
-            college = db.session.get(College, key) or db.session.query(College).filter_by(subdomain=key).one_or_none()
-    return college
+    return college_for_request(email)
 
 
 def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
