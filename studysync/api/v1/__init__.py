@@ -8,12 +8,14 @@ from . import classrooms, groups, notifications, profiles  # groups, classrooms,
 from . import chat, dm, friends  # group chat, social and direct messages
 from . import matching  # AI matching
 from . import sessions  # study sessions and calendar feeds
+from . import features  # the known feature names
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
 BLUEPRINTS += [chat.blp, friends.blp, dm.blp]
 BLUEPRINTS += [matching.blp]
 BLUEPRINTS += [sessions.blp]
+BLUEPRINTS += [features.blp]
 
 
 def register(api: Api) -> None:
