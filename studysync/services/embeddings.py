@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import db, utcnow
 from ..matching import Embedder
-from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup
+from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup, User
 
 BATCH_SIZE = 256
-WATCHED = (Profile, StudyGroup, GroupMember)
+WATCHED = (Profile, StudyGroup, GroupMember, User)  # a new student is found by people search at once
 
 
 def embedder() -> Embedder:

@@ -120,15 +120,30 @@ def _college_for(email: str) -> College | None:
     return college_for_request(email)
 
 
+# The app's own snake_case names, and the camelCase ones of the StudySync backend's README (seed 002).
+CAMEL_PROFILE_FIELDS = {"learningStyle": "learning_style", "performanceLevel": "performance_level",
+                        "schedule": "schedule"}
+CAMEL_PREFERENCES = {"groupSize": "group_size", "sessionDuration": "session_duration", "studyGoals": "study_goals"}
+
+
 def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The profile a registration body describes, in either body's field names."""
+    data = {k: body[k] for k in ("major", "year", "subjects", "learning_style", "university", "performance_level")
+            if body.get(k) is not None}
+    for camel, snake in CAMEL_PROFILE_FIELDS.items():
+        if body.get(camel) is not None:
+            data.setdefault(snake, body[camel])
+    if body.get("availability") is not None:
+        data["schedule"] = body["availability"]
     prefs: dict[str, Any] = {}
+    camel_prefs = body.get("groupPreferences")
+    if isinstance(camel_prefs, dict):
+        prefs.update({snake: camel_prefs[camel] for camel, snake in CAMEL_PREFERENCES.items()
+                      if camel_prefs.get(camel) is not None})
     if body.get("preferred_group_size") is not None:
         prefs["group_size"] = body["preferred_group_size"]
     if body.get("study_preferences") is not None:
         prefs["study_goals"] = body["study_preferences"]
-    data = {k: body.get(k) for k in ("major", "year", "subjects", "learning_style") if body.get(k) is not None}
-    if body.get("availability") is not None:
-        data["schedule"] = body["availability"]
     if prefs:
         data["group_preferences"] = prefs
     return data
@@ -137,8 +152,9 @@ def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/auth/register")
 def register():
     body = _body()
+    # the app's login screen trims the password, so sign-up does too: what was typed works at login
     name, email, password = _text(body.get("name")).strip(), _text(body.get("email")).strip().lower(), \
-        _text(body.get("password"))
+        _text(body.get("password")).strip()
     if not name or not email or "@" not in email:
         raise BadRequest("name and a valid email are required")
     problem = password_problem(password, strong=False)
@@ -161,7 +177,7 @@ def register():
 @bp.post("/auth/login")
 def login():
     body = _body()
-    email, password = _text(body.get("email")).strip().lower(), _text(body.get("password"))
+    email, password = _text(body.get("email")).strip().lower(), _text(body.get("password")).strip()
     college = _college_for(email) if email else None
     result = sessions.login_any(email, password, _client(), college_id=college.id if college else None)
     with all_tenants():
@@ -191,6 +207,12 @@ def user_profile(user_id: str):
 # Groups -----------------------------------------------------------------------------------------
 
 
+# The "Create your own group" card, filled as the app fills its own fallback card: every line has text.
+SUGGESTION_ID = "create-your-own-group"
+SUGGESTION_MEMBERS = "Just you, to start"
+SUGGESTION_COMPATIBILITY = {"subject": 0.0, "schedule": 0.0, "learning_style": 0.0, "performance": 0.0}
+
+
 def _member_info(count: Any, maximum: Any) -> str:
     return f"{count or 0}/{maximum or DEFAULT_MAX_MEMBERS} members"
 
@@ -202,15 +224,15 @@ def recommend():
     items = []
     for r in recommendations.recommend(user, "groups"):
         suggested = bool(r.get("suggested"))
-        comp = r.get("compatibility") or {}
+        comp = r.get("compatibility") or SUGGESTION_COMPATIBILITY
         items.append({
-            "id": r.get("group_id"),
+            "id": r.get("group_id") or SUGGESTION_ID,
             "title": r.get("name") or r.get("title") or "Study group",
             "matchPercentage": _percent(r.get("match_percentage")),
-            "memberInfo": "" if suggested else _member_info(r.get("member_count"), r.get("max_members")),
-            "schedule": r.get("schedule") or "",
-            "focus": r.get("subject") or "",
-            "location": r.get("location") or "",
+            "memberInfo": SUGGESTION_MEMBERS if suggested else _member_info(r.get("member_count"), r.get("max_members")),
+            "schedule": r.get("schedule") or ("Flexible" if suggested else ""),
+            "focus": r.get("subject") or ("Any subject" if suggested else ""),
+            "location": r.get("location") or ("TBD" if suggested else ""),
             "action": "Create Group" if suggested else
                       ("Request to Join" if r.get("join_policy") == "request" else "Join Group"),
             "suggested": suggested,
@@ -291,8 +313,11 @@ def search_groups():
         "id": h["group_id"], "title": h.get("name") or "Study group",
         "matchPercentage": _percent((h.get("score") or 0) * 100), "focus": h.get("subject") or "",
         "memberInfo": _member_info(h.get("member_count"), h.get("max_members")),
-        "schedule": h.get("schedule") or "", "location": h.get("location") or "", "explanation": "",
+        "schedule": h.get("schedule") or "", "location": h.get("location") or "",
+        "explanation": h.get("description") or "",  # GroupInfo shows it as the group's description
         "maxMembers": h.get("max_members") or DEFAULT_MAX_MEMBERS, "currentMembers": h.get("member_count") or 0,
+        "leaderName": h.get("leader_name") or "", "members": list(h.get("members") or []),
+        "description": h.get("description") or "",
     } for h in hits]
     return _ok(results=results)
 
