@@ -13,13 +13,12 @@ from werkzeug.exceptions import HTTPException
 
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
-from ...config import settings
-from ...db import db, utc_iso
+from ...db import utc_iso
 from ...errors import ApiError, BadRequest, envelope, handle_http_exception
 from ...features import require_feature
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
-from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
+from ...services import groups, notifications, profiles, recommendations, search, sessions, students
 from ...tenancy import all_tenants
 from ..request_college import college_for_request
 
@@ -116,20 +115,17 @@ def _client() -> sessions.ClientInfo:
 # Auth -------------------------------------------------------------------------------------------
 
 
-def _college_for(email: str) -> College | None:
-    return college_for_request(email)
-
-
 # The app's own snake_case names, and the camelCase ones of the StudySync backend's README (seed 002).
 CAMEL_PROFILE_FIELDS = {"learningStyle": "learning_style", "performanceLevel": "performance_level",
-                        "schedule": "schedule"}
+                        "schedule": "schedule", "studyEnvironments": "study_environments",
+                        "studyMethods": "study_methods"}
 CAMEL_PREFERENCES = {"groupSize": "group_size", "sessionDuration": "session_duration", "studyGoals": "study_goals"}
 
 
 def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
     """The profile a registration body describes, in either body's field names."""
-    data = {k: body[k] for k in ("major", "year", "subjects", "learning_style", "university", "performance_level")
-            if body.get(k) is not None}
+    data = {k: body[k] for k in ("major", "year", "subjects", "learning_style", "university", "performance_level",
+                                 "study_environments", "study_methods", "bio") if body.get(k) is not None}
     for camel, snake in CAMEL_PROFILE_FIELDS.items():
         if body.get(camel) is not None:
             data.setdefault(snake, body[camel])
@@ -165,7 +161,7 @@ def register():
     if errors:
         field, problems = next(iter(errors.items()))
         raise BadRequest(f"{field}: {problems[0] if isinstance(problems, list) else problems}", errors=errors)
-    college = _college_for(email)
+    college = college_for_request(email)
     if college is None:
         raise BadRequest(NO_COLLEGE, errors={"email": [NO_COLLEGE]})
     student = students.register(college.id, {"name": name, "email": email}, password)
@@ -178,7 +174,7 @@ def register():
 def login():
     body = _body()
     email, password = _text(body.get("email")).strip().lower(), _text(body.get("password")).strip()
-    college = _college_for(email) if email else None
+    college = college_for_request(email) if email else None
     result = sessions.login_any(email, password, _client(), college_id=college.id if college else None)
     with all_tenants():
         profile = profiles.view(result.user, profiles.profile_of(result.user.id), show_email=True)

@@ -223,3 +223,14 @@ def test_surface_can_be_switched_off(app_factory):
     app = app_factory(legacy_surfaces="seed000,seed001")
     r = app.test_client().get(f"{BASE}/")
     assert r.status_code == 404
+
+
+def test_legacy_surfaces_setting(app_factory, monkeypatch):
+    from studysync.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="seed999"):
+        load_config(legacy_surfaces="seed003,seed999")
+    monkeypatch.setenv("LEGACY_SURFACES", "")
+    client = app_factory(legacy_surfaces=load_config().legacy_surfaces).test_client()
+    for method, path in (("GET", f"{BASE}/"), ("POST", "/signup"), ("POST", "/register"), ("GET", "/students")):
+        assert client.open(path, method=method, json={}).status_code == 404, path

@@ -355,6 +355,12 @@ def test_seed_002_registration_body_fills_the_profile(client, state):
     assert user["learning_style"] == SEED_002["learningStyle"] and user["performance_level"] == 4
     assert user["schedule"] == SEED_002["schedule"]
     assert user["group_preferences"] == {"groupSize": 4, "sessionDuration": 2, "studyGoals": ["Exam Preparation"]}
+    # the fields the app collects but does not send today are kept too, in either spelling
+    headers = register(client, {**JANE, "email": "kim@state.edu", "studyEnvironments": ["Library"],
+                                "study_methods": ["Flashcards"], "bio": "Night owl"})
+    profile = client.get("/api/v1/me/profile", headers=headers).json["data"]
+    assert profile["study_environments"] == ["Library"] and profile["study_methods"] == ["Flashcards"]
+    assert profile["bio"] == "Night owl"
 
 
 def test_days_come_monday_to_sunday(client, state):
