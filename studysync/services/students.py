@@ -21,6 +21,7 @@ USERNAME_TAKEN = "Username already exists"
 RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status",
                  "username")
 SELF_REPORTED_RATING = "self_reported_rating"  # college setting: a student may state their rating at sign-up
+STAFF_SET = ("rating", "marks", "group_limit", "status")  # record fields a student never sets on themselves
 
 
 def domain_problem(college: College, email: str) -> str | None:
@@ -52,9 +53,8 @@ def new_student(record: dict, password_hash: str | None) -> User:
 def _self_registered(college: College, record: dict) -> dict:
     """What a student may state about themselves: their rating is staff's to set, unless the college's
     `self_reported_rating` setting lets students give it at sign-up."""
-    if (college.settings or {}).get(SELF_REPORTED_RATING):
-        return record
-    return {k: v for k, v in record.items() if k not in ("rating", "marks", "group_limit", "status")}
+    allowed = {"rating"} if (college.settings or {}).get(SELF_REPORTED_RATING) else set()
+    return {k: v for k, v in record.items() if k not in STAFF_SET or k in allowed}
 
 
 def register(college_id: str, record: dict, password: str) -> User:
