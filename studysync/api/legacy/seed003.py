@@ -133,7 +133,7 @@ def create_study_group():
         raise BadRequest(NAME_TOO_LONG)
     group = groups.create_group(actor, {
         "name": (name or "").strip() or DEFAULT_NAME, "classroom_id": classroom_id, "member_ids": member_ids,
-        "max_members": max(MAX_GROUP_SIZE, len(member_ids)), "join_policy": "invite",
+        "max_members": MAX_GROUP_SIZE, "join_policy": "invite",
     })
     return jsonify(_study_group(group)), 201
 
