@@ -22,12 +22,13 @@ from .realtime.broker import create_broker
 from .services import events
 
 MAX_BODY_BYTES = 1024 * 1024
-FORM_ENDPOINTS = {"auth.token"}
+FORM_ENDPOINTS = {"auth.token", "legacy_seed001.login"}  # OAuth2 password forms
 
 
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     settings = settings or load_config(**overrides)
     app = Flask(__name__, instance_relative_config=False)
+    app.json.sort_keys = False  # keys in the order our schemas give them (days Monday → Sunday)
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     from .api import health, unit_of_work
     from .api import ids as url_ids
+    from .api import legacy
     from .api.mobile import bp as mobile_bp
     from .api.v1 import register as register_v1
     from .realtime import stream
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     register_v1(api)
     app.register_blueprint(health.bp)
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
+    legacy.register(app, settings.legacy_surfaces)  # the earlier systems' clients (LEGACY_SURFACES)
     stream.register(app)  # the WebSocket /api/v1/stream
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
     unit_of_work.install(app, exclude={stream.stream.__name__})  # one commit per request, retried on deadlock

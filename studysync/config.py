@@ -60,6 +60,7 @@ class Settings:
     health_timeout: float = 2.0
     bulk_retry_seconds: float = 60.0  # how long a bulk import keeps retrying a row the database refused
     bulk_stalled_seconds: float = 120.0  # a running job that has not moved for this long lost its worker
+    legacy_surfaces: str = "seed000,seed001,seed003"  # api/legacy: the earlier systems' clients served
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -119,6 +120,7 @@ def load_config(**overrides) -> Settings:
         "metrics_token": env.get("METRICS_TOKEN") or None,
         "smtp_url": env.get("SMTP_URL") or None,
         "mail_from": env.get("MAIL_FROM") or Settings.mail_from,
+        "legacy_surfaces": env.get("LEGACY_SURFACES", Settings.legacy_surfaces),
     }
     if "JWT_TTL" in env:
         values["jwt_ttl"] = _duration(env["JWT_TTL"])
@@ -160,6 +162,13 @@ def _checked(settings: Settings) -> Settings:
     if not 4 <= settings.bcrypt_rounds <= 31:
         raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31")
     _check_operations(settings)
+
+    from .api.legacy import enabled_surfaces
+
+    try:
+        enabled_surfaces(settings.legacy_surfaces)
+    except ValueError as error:
+        raise ConfigError(str(error))
     if settings.app_env == "production":
         if len(settings.jwt_secret_key) < MIN_PRODUCTION_SECRET:
             raise ConfigError(

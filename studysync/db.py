@@ -257,7 +257,7 @@ def _constraint_named_by_columns(columns: str) -> str | None:
     return None
 
 
-COMMIT_SENT = "database_commit_sent"  # on flask.g: this app context has sent a COMMIT (api/retry.py)
+COMMIT_SENT = "database_commit_sent"  # on flask.g: this app context has sent a COMMIT (api/unit_of_work.py)
 
 
 def _note_commits(engine: Engine) -> None:

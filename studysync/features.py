@@ -1,6 +1,11 @@
-"""The features registry and the gate for routes of optional features."""
+"""The features registry and the gate for routes of optional features.
+
+A college's `enabled_features` is a list of slugs it may store freely (seed 004 names `ai_mock`,
+`resume_builder`, ...); the known ones below gate StudySync's routes, the others gate nothing here.
+"""
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Callable
 
@@ -17,16 +22,17 @@ FEATURES: dict[str, str] = {
 }
 CORE = "core"
 MANDATORY_CORE_MESSAGE = "Core feature must always be included in enabled features"
+SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")
+MAX_FEATURES = 50
+SLUG_MESSAGE = "Feature names are slugs: lower-case letters, digits, '_' or '-', at most 50 characters"
 
 
 def normalise_features(names: list[str]) -> list[str]:
-    """Validate a college's feature list: `core` is mandatory, unknown names are refused."""
-    unknown = sorted(set(names) - FEATURES.keys())
-    if unknown:
-        raise BadRequest(
-            f"Unknown features: {', '.join(unknown)}. Known features: {', '.join(FEATURES)}",
-            errors={"enabled_features": [f"Known features: {', '.join(FEATURES)}"]},
-        )
+    """Validate a college's feature list: `core` is mandatory; any slug may be stored."""
+    bad = sorted({n for n in names if not isinstance(n, str) or not SLUG.match(n)}, key=str)
+    if bad or len(set(names)) > MAX_FEATURES:
+        message = f"{SLUG_MESSAGE}: {', '.join(map(str, bad))}" if bad else f"At most {MAX_FEATURES} features"
+        raise BadRequest(message, errors={"enabled_features": [message]})
     if CORE not in names:
         raise BadRequest(MANDATORY_CORE_MESSAGE)
     return list(dict.fromkeys(names))

@@ -62,12 +62,15 @@ def open_session(user: User, client: ClientInfo) -> Login:
 
 
 def _authenticate(email: str, password: str, client: ClientInfo, roles: tuple[str, ...], *,
-                  college_id: str | None = None, subdomain: str | None = None, or_sysadmin: bool = False) -> User:
+                  college_id: str | None = None, subdomain: str | None = None, or_sysadmin: bool = False,
+                  or_handle: bool = False) -> User:
     """The user whose password this is, counted by the login throttle: wrong credentials count,
     a success clears this account's count at this address, a spent count is a 429 before any check."""
     throttle = login_throttle()
     throttle.check(email, client.ip_address)
     found = _find_users(email, roles, college_id, subdomain, or_sysadmin=or_sysadmin)
+    if not found and or_handle:
+        found = _find_by_handle(email, roles, college_id)
     if len(found) > 1:
         raise BadRequest("This email belongs to more than one college; include college_id")
     user = found[0] if found else None
@@ -94,6 +97,15 @@ def _find_users(email: str, roles: tuple[str, ...], college_id: str | None, subd
         stmt = stmt.where(or_(in_college, User.role == "sysadmin") if or_sysadmin else in_college)
     elif subdomain:
         stmt = stmt.join(College, College.id == User.college_id).where(College.subdomain == subdomain)
+    with all_tenants():
+        return list(db.session.execute(stmt).scalars())
+
+
+def _find_by_handle(handle: str, roles: tuple[str, ...], college_id: str | None) -> list[User]:
+    """The legacy clients' handle (`username`, unique per college)."""
+    stmt = select(User).where(User.username == handle.strip(), User.role.in_(roles))
+    if college_id:
+        stmt = stmt.where(User.college_id == college_id)
     with all_tenants():
         return list(db.session.execute(stmt).scalars())
 
@@ -130,6 +142,15 @@ def login_app_student(email: str, password: str, client: ClientInfo, *, college_
         user = _authenticate(email, password, client, ALL_ROLES, college_id=college_id, or_sysadmin=True)
     if user.role != "student":
         raise Forbidden(APP_IS_FOR_STUDENTS)
+    return open_session(user, client)
+
+
+@public
+def login_handle_or_email(identifier: str, password: str, client: ClientInfo, *,
+                          college_id: str | None = None) -> Login:
+    """Any role, by email or by handle (`username`): the legacy clients' sign-in names either."""
+    with all_tenants():
+        user = _authenticate(identifier, password, client, ALL_ROLES, college_id=college_id, or_handle=True)
     return open_session(user, client)
 
 

@@ -23,6 +23,7 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("college_id", "email"),
         UniqueConstraint("college_id", "roll_no"),
+        UniqueConstraint("college_id", "username"),  # the legacy clients' handle (seeds 000 and 001)
         UniqueConstraint("college_id", "id"),  # target of composite foreign keys from children
         Index("ix_users_college_role", "college_id", "role"),
     )
@@ -36,6 +37,7 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
     # Set by an admin's reset (services/account_recovery.py): every route but the password change answers
     # 403 until the user picks their own (auth/current.py).
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    username: Mapped[str | None] = mapped_column(String(64), default=None)
 
     # Student record (null for staff)
     department: Mapped[str | None] = mapped_column(String(120))

@@ -72,5 +72,6 @@ class CollegeSettingsSchema(Schema):
         validate=validate.Length(max=50),
     )
     group_limit = fields.Integer(validate=validate.Range(min=1, max=50))
+    self_reported_rating = fields.Boolean(metadata={"description": "students may state their rating at sign-up"})
     ratelimit_api = fields.String(validate=validate.Regexp(r"^\d+ per \d* ?(second|minute|hour|day)s?$",
                                                           error="Like '100 per minute'"))

@@ -116,7 +116,7 @@ def update_settings(actor: User, college_id: str, changes: dict) -> College:
             next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
             for name in domains
         ]
-    for key in ("group_limit", "ratelimit_api", "password_policy"):
+    for key in ("group_limit", "ratelimit_api", "password_policy", "self_reported_rating"):
         if key in changes:
             merged[key] = changes[key]
     college.settings = merged

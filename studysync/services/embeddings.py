@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import db, utcnow
 from ..matching import Embedder
-from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup
+from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup, User
 from ..observability import metrics
 
 BATCH_SIZE = 256
-WATCHED = (Profile, StudyGroup, GroupMember)
+WATCHED = (Profile, StudyGroup, GroupMember, User)  # a new student is found by people search at once
 
 
 def embedder() -> Embedder:
@@ -76,9 +76,15 @@ def _bump(session: Session, college_ids: Iterable[str]) -> None:
 IGNORED = {"updated_at", "last_message_at", "embedding_stale"}
 
 
+# A user row matters only for what people search shows of someone without a profile.
+USER_FIELDS = {"name", "department", "year", "status", "role"}
+
+
 def _matters(obj) -> bool:
     state = inspect(obj)
-    return any(attr.key not in IGNORED and attr.history.has_changes() for attr in state.attrs)
+    keys = USER_FIELDS if isinstance(obj, User) else None
+    return any(attr.key not in IGNORED and (keys is None or attr.key in keys) and attr.history.has_changes()
+               for attr in state.attrs)
 
 
 def bump_on_flush(session: Session, _context) -> None:

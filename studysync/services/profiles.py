@@ -16,7 +16,7 @@ from ..db import db
 from ..errors import BadRequest, NotFound
 from ..models import Profile, User
 from ..models.user import COLLEGE_ROLES
-from ..schemas.profile import ProfileUpdateSchema
+from ..schemas.profile import WEEKDAYS, ProfileUpdateSchema
 from ..tenancy import tenant_context
 from .friends import visible_emails
 
@@ -45,6 +45,12 @@ def view(user: User, profile: Profile | None, *, show_email: bool) -> dict[str, 
     for field in PROFILE_FIELDS:
         value = getattr(profile, field) if profile is not None else None
         data[field] = EMPTY[field] if value is None and field in EMPTY else value
+    data["schedule"] = {day: data["schedule"][day] for day in WEEKDAYS if day in data["schedule"]}
+    # a student who never filled a profile still has a record (self-registration, admin, bulk import)
+    if not data["major"] and user.department:
+        data["major"] = user.department
+    if not data["year"] and user.year is not None:
+        data["year"] = str(user.year)
     data["updated_at"] = (profile.updated_at or profile.created_at) if profile is not None else None
     return data
 

@@ -99,13 +99,21 @@ def college_index(college_id: str) -> CollegeIndex:
 
 
 def _build(version: int, model) -> CollegeIndex:
-    rows = db.session.execute(
-        select(User, Profile).join(Profile, Profile.user_id == User.id)
+    students = db.session.execute(
+        select(User, Profile).outerjoin(Profile, Profile.user_id == User.id)
         .where(User.role == "student", User.status == "active").order_by(User.id)
     ).all()
+    rows = [(user, profile) for user, profile in students if profile is not None]
     vectors = embeddings.profile_vectors([p for _, p in rows], model)
     profiles, people, people_items = [], {}, []
-    for user, profile in rows:
+    for user, profile in students:
+        if profile is None:  # no learning profile yet: people search still finds them by their record
+            people[user.id] = {"user_id": user.id, "name": user.name, "major": user.department,
+                               "year": str(user.year) if user.year is not None else None, "subjects": [],
+                               "learning_style": None}
+            people_items.append(SearchItem(id=user.id, name=user.name,
+                                           subjects=[user.department] if user.department else []))
+            continue
         vector = vectors.get(user.id)
         profiles.append(ProfileData(id=user.id, subjects=list(profile.subjects or []), schedule=dict(profile.schedule or {}),
                                     performance_level=profile.performance_level, vector=vector, name=user.name))

@@ -18,7 +18,9 @@ from ..access import allow
 from ..db import db
 from ..errors import BadRequest
 from ..matching import search as run_search
-from ..models import User
+from sqlalchemy import select
+
+from ..models import GroupMember, Profile, User
 from ..models.user import COLLEGE_ROLES
 from . import embeddings
 from .recommendations import college_index, group_view
@@ -81,7 +83,38 @@ def search(user: User, q: str, kind: str = "groups", limit: int = 20) -> list[di
         return [{**_person(index.people[h.id]), "score": round(h.score, 4)} for h in hits if h.id != user.id][:limit]
     visible = _visible_group_ids(user, index)
     hits = run_search(index.group_search, q, vector, limit=len(index.group_search.ids))
-    return [{**group_view(index.groups[h.id]), "score": round(h.score, 4)} for h in hits if h.id in visible][:limit]
+    hits = [h for h in hits if h.id in visible][:limit]
+    people = _members_of([index.groups[h.id] for h in hits])
+    return [{**group_view(index.groups[h.id]), "description": index.groups[h.id].description,
+             **people[h.id], "score": round(h.score, 4)} for h in hits]
+
+
+def _members_of(groups: list) -> dict[str, dict[str, Any]]:
+    """Each group's leader name and active members `{name, major, role}` (leader first), in one query."""
+    out: dict[str, dict[str, Any]] = {g.id: {"leader_name": None, "members": []} for g in groups}
+    if not groups:
+        return out
+    leaders = {g.id: g.leader_id for g in groups}
+    rows = db.session.execute(
+        select(GroupMember.group_id, User.id, User.name, User.department, Profile.major)
+        .join(User, User.id == GroupMember.user_id).outerjoin(Profile, Profile.user_id == User.id)
+        .where(GroupMember.group_id.in_(list(out)), GroupMember.status == "active")
+        .order_by(GroupMember.joined_at, GroupMember.id)
+    ).all()
+    for group_id, user_id, name, department, major in rows:
+        leads = user_id == leaders[group_id]
+        out[group_id]["members"].append({"name": name, "major": major or department,
+                                         "role": "leader" if leads else "member"})
+        if leads:
+            out[group_id]["leader_name"] = name
+    missing = {leaders[gid] for gid, item in out.items() if item["leader_name"] is None}
+    if missing:  # a teacher leading a classroom group without being a member
+        names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(missing))).all())
+        for gid, item in out.items():
+            item["leader_name"] = item["leader_name"] or names.get(leaders[gid])
+    for item in out.values():
+        item["members"].sort(key=lambda m: m["role"] != "leader")
+    return out
 
 
 def _person(person: dict[str, Any]) -> dict[str, Any]:

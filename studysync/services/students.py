@@ -21,7 +21,11 @@ from .colleges import require_active_college
 from .users import email_taken
 
 STAFF_EMAIL = "This email belongs to a staff account; staff and administrators sign in at /api/v1/auth/login"
-RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status")
+USERNAME_TAKEN = "Username already exists"
+RECORD_FIELDS = ("name", "email", "department", "year", "roll_no", "marks", "rating", "group_limit", "status",
+                 "username")
+SELF_REPORTED_RATING = "self_reported_rating"  # college setting: a student may state their rating at sign-up
+STAFF_SET = ("rating", "marks", "group_limit", "status")  # record fields a student never sets on themselves
 
 
 def domain_problem(college: College, email: str) -> str | None:
@@ -31,9 +35,12 @@ def domain_problem(college: College, email: str) -> str | None:
     return None
 
 
-def _check_unique(email: str | None, roll_no: str | None, exclude_id: str | None = None) -> None:
+def _check_unique(email: str | None, roll_no: str | None, exclude_id: str | None = None,
+                  username: str | None = None) -> None:
     if email and email_taken(email):
         raise Conflict(EMAIL_TAKEN)
+    if username and db.session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(USERNAME_TAKEN)
     if roll_no:
         stmt = select(User.id).where(User.roll_no == roll_no)
         if exclude_id:
@@ -54,12 +61,20 @@ def _holder_role(college_id: str, email: str) -> str | None:
         return db.session.execute(stmt).scalars().first()
 
 
+def _self_registered(college: College, record: dict) -> dict:
+    """What a student may state about themselves: their rating is staff's to set, unless the college's
+    `self_reported_rating` setting lets students give it at sign-up."""
+    allowed = {"rating"} if (college.settings or {}).get(SELF_REPORTED_RATING) else set()
+    return {k: v for k, v in record.items() if k not in STAFF_SET or k in allowed}
+
+
 @public
 def register(college_id: str, record: dict, password: str, client: sessions.ClientInfo) -> User:
     """Public self-registration into a named college, for students: a staff email is sent to the
     staff login. Either answer tells that an account exists, so the login throttle counts it like
     a wrong password."""
     college = require_active_college(college_id)
+    record = _self_registered(college, record)
     problem = domain_problem(college, record["email"])
     if problem:
         raise BadRequest(problem, errors={"student_email": [problem]})
@@ -70,7 +85,7 @@ def register(college_id: str, record: dict, password: str, client: sessions.Clie
         if holder is not None:
             throttle.failed(record["email"], client.ip_address)
             raise Conflict(EMAIL_TAKEN) if holder == "student" else Forbidden(STAFF_EMAIL)
-        _check_unique(None, record.get("roll_no"))
+        _check_unique(None, record.get("roll_no"), username=record.get("username"))
         student = new_student(record, hash_password(password, settings().bcrypt_rounds))
         db.session.add(student)
         db.session.flush()  # inside the college's context: the flush guard stamps and checks it

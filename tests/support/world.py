@@ -41,6 +41,9 @@ def build_world(app, client, factory, **college) -> World:
     request = client.post("/api/v1/friends/requests", headers=member.headers, json={"user_id": requester.id})
     assert message.status_code == 201 and session.status_code == 201 and request.status_code == 201, (
         message.json, session.json, request.json)
+    roll_no = f"R-{requester.id[:8]}"
+    r = client.put(f"/api/v1/students/{requester.id}/profile", headers=kit.admin.headers, json={"roll_no": roll_no})
+    assert r.status_code == 200, r.json
     with app.app_context(), tenant_context(kit.id):
         job = BulkImportJob(created_by=kit.admin.id, status="finished", total=0)
         db.session.add(job)
@@ -54,7 +57,7 @@ def build_world(app, client, factory, **college) -> World:
         "college_id": kit.id, "user_id": requester.id, "student_id": requester.id, "group_id": group_id,
         "classroom_id": classroom["classroom_id"], "message_id": message.json["data"]["message_id"],
         "study_session_id": session.json["data"]["session_id"], "request_id": request.json["data"]["request"]["request_id"],
-        "notification_id": notification_id, "job_id": job_id, "session_id": auth_session_id,
+        "notification_id": notification_id, "job_id": job_id, "session_id": auth_session_id, "roll_no": roll_no,
     }
     assert all(ids.values()), ids
     return World(kit, ids)

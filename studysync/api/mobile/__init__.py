@@ -14,13 +14,13 @@ from werkzeug.exceptions import HTTPException
 from ...auth import sessions
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
-from ...config import settings
-from ...db import db, utc_iso
+from ...db import utc_iso
 from ...errors import NO_COLLEGE_MESSAGE, ApiError, BadRequest, envelope, handle_http_exception
 from ...models import College, User
 from ...schemas.profile import ProfileUpdateSchema
-from ...services import colleges, groups, notifications, profiles, recommendations, search, students
-from ...tenancy import TenancyError, all_tenants
+from ...services import groups, notifications, profiles, recommendations, search, students
+from ...tenancy import TenancyError
+from ..request_college import college_for_request
 
 bp = Blueprint("mobile", __name__, url_prefix="/api")
 
@@ -120,24 +120,31 @@ def _client() -> sessions.ClientInfo:
 # Auth -------------------------------------------------------------------------------------------
 
 
-def _college_for(email: str) -> College | None:
-    with all_tenants():
-        college = colleges.college_for_email(email)
-        if college is None and settings().default_college:
-            key = settings().default_college
-            college = db.session.get(College, key) or db.session.query(College).filter_by(subdomain=key).one_or_none()
-    return college
+# The app's own snake_case names, and the camelCase ones of the StudySync backend's README (seed 002).
+CAMEL_PROFILE_FIELDS = {"learningStyle": "learning_style", "performanceLevel": "performance_level",
+                        "schedule": "schedule", "studyEnvironments": "study_environments",
+                        "studyMethods": "study_methods"}
+CAMEL_PREFERENCES = {"groupSize": "group_size", "sessionDuration": "session_duration", "studyGoals": "study_goals"}
 
 
 def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
+    """The profile a registration body describes, in either body's field names."""
+    data = {k: body[k] for k in ("major", "year", "subjects", "learning_style", "university", "performance_level",
+                                 "study_environments", "study_methods", "bio") if body.get(k) is not None}
+    for camel, snake in CAMEL_PROFILE_FIELDS.items():
+        if body.get(camel) is not None:
+            data.setdefault(snake, body[camel])
+    if body.get("availability") is not None:
+        data["schedule"] = body["availability"]
     prefs: dict[str, Any] = {}
+    camel_prefs = body.get("groupPreferences")
+    if isinstance(camel_prefs, dict):
+        prefs.update({snake: camel_prefs[camel] for camel, snake in CAMEL_PREFERENCES.items()
+                      if camel_prefs.get(camel) is not None})
     if body.get("preferred_group_size") is not None:
         prefs["group_size"] = body["preferred_group_size"]
     if body.get("study_preferences") is not None:
         prefs["study_goals"] = body["study_preferences"]
-    data = {k: body.get(k) for k in ("major", "year", "subjects", "learning_style") if body.get(k) is not None}
-    if body.get("availability") is not None:
-        data["schedule"] = body["availability"]
     if prefs:
         data["group_preferences"] = prefs
     return data
@@ -146,8 +153,9 @@ def _profile_data(body: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/auth/register")
 def register():
     body = _body()
+    # the app's login screen trims the password, so sign-up does too: what was typed works at login
     name, email, password = _text(body.get("name")).strip(), _text(body.get("email")).strip().lower(), \
-        _text(body.get("password"))
+        _text(body.get("password")).strip()
     if not name or not email or "@" not in email:
         raise BadRequest("name and a valid email are required")
     problem = password_problem(password, strong=False)
@@ -158,7 +166,7 @@ def register():
     if errors:
         field, problems = next(iter(errors.items()))
         raise BadRequest(f"{field}: {problems[0] if isinstance(problems, list) else problems}", errors=errors)
-    college = _college_for(email)
+    college = college_for_request(email)
     if college is None:
         raise BadRequest(NO_COLLEGE, errors={"email": [NO_COLLEGE]})
     student = students.register(college.id, {"name": name, "email": email}, password, _client())
@@ -170,8 +178,8 @@ def register():
 @bp.post("/auth/login")
 def login():
     body = _body()
-    email, password = _text(body.get("email")).strip().lower(), _text(body.get("password"))
-    college = _college_for(email) if email else None
+    email, password = _text(body.get("email")).strip().lower(), _text(body.get("password")).strip()
+    college = college_for_request(email) if email else None
     result = sessions.login_app_student(email, password, _client(), college_id=college.id if college else None)
     profile = profiles.my_profile(result.user)
     return _ok(token=result.token, user=_user_view(result.user, profile), message="Login successful")
@@ -199,6 +207,12 @@ def user_profile(user_id: str):
 # Groups -----------------------------------------------------------------------------------------
 
 
+# The "Create your own group" card, filled as the app fills its own fallback card: every line has text.
+SUGGESTION_ID = "create-your-own-group"
+SUGGESTION_MEMBERS = "Just you, to start"
+SUGGESTION_COMPATIBILITY = {"subject": 0.0, "schedule": 0.0, "learning_style": 0.0, "performance": 0.0}
+
+
 def _member_info(count: Any, maximum: Any) -> str:
     return f"{count or 0}/{maximum or DEFAULT_MAX_MEMBERS} members"
 
@@ -209,15 +223,15 @@ def recommend():
     items = []
     for r in recommendations.recommend(user, "groups"):
         suggested = bool(r.get("suggested"))
-        comp = r.get("compatibility") or {}
+        comp = r.get("compatibility") or SUGGESTION_COMPATIBILITY
         items.append({
-            "id": r.get("group_id"),
+            "id": r.get("group_id") or SUGGESTION_ID,
             "title": r.get("name") or r.get("title") or "Study group",
             "matchPercentage": _percent(r.get("match_percentage")),
-            "memberInfo": "" if suggested else _member_info(r.get("member_count"), r.get("max_members")),
-            "schedule": r.get("schedule") or "",
-            "focus": r.get("subject") or "",
-            "location": r.get("location") or "",
+            "memberInfo": SUGGESTION_MEMBERS if suggested else _member_info(r.get("member_count"), r.get("max_members")),
+            "schedule": r.get("schedule") or ("Flexible" if suggested else ""),
+            "focus": r.get("subject") or ("Any subject" if suggested else ""),
+            "location": r.get("location") or ("TBD" if suggested else ""),
             "action": "Create Group" if suggested else
                       ("Request to Join" if r.get("join_policy") == "request" else "Join Group"),
             "suggested": suggested,
@@ -297,8 +311,11 @@ def search_groups():
         "id": h["group_id"], "title": h.get("name") or "Study group",
         "matchPercentage": _percent((h.get("score") or 0) * 100), "focus": h.get("subject") or "",
         "memberInfo": _member_info(h.get("member_count"), h.get("max_members")),
-        "schedule": h.get("schedule") or "", "location": h.get("location") or "", "explanation": "",
+        "schedule": h.get("schedule") or "", "location": h.get("location") or "",
+        "explanation": h.get("description") or "",  # GroupInfo shows it as the group's description
         "maxMembers": h.get("max_members") or DEFAULT_MAX_MEMBERS, "currentMembers": h.get("member_count") or 0,
+        "leaderName": h.get("leader_name") or "", "members": list(h.get("members") or []),
+        "description": h.get("description") or "",
     } for h in hits]
     return _ok(results=results)
 

@@ -11,6 +11,7 @@ from . import study_sessions  # study sessions and calendar feeds
 from . import audit  # audit log of staff actions
 from . import account  # password resets (temporary and forgotten)
 from . import data_rights  # personal data export and erasure, college offboarding
+from . import features  # the known feature names
 
 BLUEPRINTS = [auth.blp, colleges.blp, users.blp, students.blp]
 BLUEPRINTS += [profiles.blp, classrooms.blp, groups.blp, notifications.blp]
@@ -19,6 +20,7 @@ BLUEPRINTS += [matching.blp]
 BLUEPRINTS += [study_sessions.blp]
 BLUEPRINTS += [audit.blp]
 BLUEPRINTS += [account.blp, data_rights.blp]
+BLUEPRINTS += [features.blp]
 
 
 def register(api: Api) -> None:

@@ -41,17 +41,6 @@ from .membership import (
     replace_members,
 )
 from .views import (
-    GroupCard,
-    GroupDetail,
-    JoinRequest,
-    Member,
-    MembershipResult,
-    MyGroup,
-    card,
-    get_group,
-    list_classroom_groups,
-    list_groups,
-    list_members,
-    list_requests,
-    my_groups,
+    GroupCard, GroupDetail, JoinRequest, Member, MembershipResult, MyGroup, Standing, card, get_group,
+    list_classroom_groups, list_groups, list_members, list_requests, my_groups, standing,
 )

@@ -22,14 +22,7 @@ from ..classrooms import classroom_ids_of
 from ..friends import visible_emails
 from ..read_markers import group_unread_counts
 from .lookups import (
-    ACTIVE,
-    LEADER,
-    MEMBER,
-    PENDING,
-    Access,
-    access,
-    managed,
-    membership_of,
+    ACTIVE, LEADER, MEMBER, PENDING, Access, access, group_ids_of, group_limit_of, managed, membership_of,
 )
 
 
@@ -172,7 +165,20 @@ def membership_result(group: StudyGroup, membership: GroupMember) -> MembershipR
                             membership.status, membership.joined_at, membership.requested_at)
 
 
+@dataclass
+class Standing:
+    """Where a user stands: the groups they are an active member of, and how many they may join."""
+
+    group_ids: list[str]
+    group_limit: int
+
+
 # Read-only entry points ------------------------------------------------------------------------
+
+
+@allow(*COLLEGE_ROLES)
+def standing(actor: User) -> Standing:
+    return Standing(group_ids_of(actor.id), group_limit_of(actor))
 
 
 @allow(*COLLEGE_ROLES)

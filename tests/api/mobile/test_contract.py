@@ -332,3 +332,80 @@ def test_polling_an_unchanged_thread_or_bell_answers_304(client, state):
     client.post("/api/messages/send", json={"receiverId": alex_id, "content": "second"}, headers=jane)
     changed = client.get(f"/api/messages/{alex_id}", headers={**jane, "If-None-Match": etag})
     assert changed.status_code == 200 and [m["content"] for m in changed.json["messages"]] == ["first", "second"]
+
+
+# Issue 12: the app's own service code, run unchanged -----------------------------------------------
+
+
+SEED_002 = {  # shared/seeds/002_*.txt, "Register Example", verbatim but for a college address
+    "name": "John Doe", "email": "john.doe@state.edu", "password": "securePassword123",
+    "university": "State University", "major": "Computer Science", "year": "Junior",
+    "learningStyle": "I learn best with visual aids and hands-on practice",
+    "subjects": ["Mathematics", "Computer Science"],
+    "schedule": {"Monday": ["Evening (5-9 PM)"], "Wednesday": ["Evening (5-9 PM)"]},
+    "performanceLevel": 4,
+    "groupPreferences": {"groupSize": 4, "sessionDuration": 2, "studyGoals": ["Exam Preparation"]},
+}
+
+
+def test_seed_002_registration_body_fills_the_profile(client, state):
+    headers = register(client, SEED_002)
+    user = client.get("/api/auth/profile", headers=headers).json["user"]
+    assert user["university"] == "State University" and user["major"] == "Computer Science"
+    assert user["learning_style"] == SEED_002["learningStyle"] and user["performance_level"] == 4
+    assert user["schedule"] == SEED_002["schedule"]
+    assert user["group_preferences"] == {"groupSize": 4, "sessionDuration": 2, "studyGoals": ["Exam Preparation"]}
+    # the fields the app collects but does not send today are kept too, in either spelling
+    headers = register(client, {**JANE, "email": "kim@state.edu", "studyEnvironments": ["Library"],
+                                "study_methods": ["Flashcards"], "bio": "Night owl"})
+    profile = client.get("/api/v1/me/profile", headers=headers).json["data"]
+    assert profile["study_environments"] == ["Library"] and profile["study_methods"] == ["Flashcards"]
+    assert profile["bio"] == "Night owl"
+
+
+def test_days_come_monday_to_sunday(client, state):
+    headers = register(client, {**JANE, "availability": {"Sunday": ["Night (9-12 AM)"], "Friday": ["Morning"],
+                                                         "Monday": ["Evening (5-9 PM)"]}})
+    for path in ("/api/auth/profile", "/api/v1/me/profile"):
+        body = client.get(path, headers=headers).get_data(as_text=True)
+        assert body.index('"Monday"') < body.index('"Friday"') < body.index('"Sunday"'), path
+
+
+def test_passwords_are_trimmed_at_register_and_login_alike(client, state):
+    register(client, {**JANE, "password": "secret123 "})  # sign-up sends it as typed
+    r = client.post("/api/auth/login", json={"email": "jane@state.edu", "password": "secret123"})  # login trims
+    assert r.status_code == 200 and r.json["success"] is True
+    r = client.post("/api/auth/login", json={"email": "jane@state.edu", "password": " secret123 "})
+    assert r.status_code == 200  # the 409 fallback sends it untrimmed
+
+
+def test_group_search_results_are_filled_like_recommendation_cards(client, state):
+    jane = register(client)
+    alex = register(client, ALEX)
+    group_id = client.post("/api/groups/create", json={**GROUP, "description": "Weekly problem sets"},
+                           headers=jane).json["group_id"]
+    r = client.post("/api/search", json={"query": "Math 220"}, headers=alex)
+    (found,) = [g for g in r.json["results"] if g["id"] == group_id]
+    assert found["explanation"] == "Weekly problem sets" and found["description"] == "Weekly problem sets"
+    assert found["leaderName"] == "Jane Doe"
+    assert found["members"] == [{"name": "Jane Doe", "major": "Computer Science", "role": "leader"}]
+
+
+def test_people_search_and_profile_fall_back_to_the_record(client, state, factory):
+    jane = register(client)
+    imported = factory.student_in(state, "Priya Raman", department="Mechanical Engineering", year=3)
+    r = client.post("/api/search/people", json={"query": "Priya"}, headers=jane)
+    (found,) = [p for p in r.json["results"] if p["id"] == imported.id]
+    assert found["name"] == "Priya Raman" and found["major"] == "Mechanical Engineering" and found["year"] == "3"
+    r = client.get("/api/auth/profile", headers=imported.headers)
+    assert r.json["user"]["major"] == "Mechanical Engineering" and r.json["user"]["year"] == "3"
+
+
+def test_the_create_your_own_group_card_is_filled(client, state):
+    headers = register(client)
+    (card,) = client.post("/api/recommend", json={}, headers=headers).json["recommendations"]
+    assert card["suggested"] is True and card["matchPercentage"] is None
+    assert isinstance(card["id"], str) and card["id"]
+    for key in ("title", "memberInfo", "schedule", "focus", "location", "action", "explanation"):
+        assert isinstance(card[key], str) and card[key].strip(), key
+    assert all(isinstance(v, float) for v in card["compatibility"].values())

@@ -74,7 +74,7 @@ def test_pcrm_apis_1_to_16(app, client):
     assert_college(r.json["data"], college_name="Massachusetts Institute of Technology", college_subdomain="mit")
     assert ISO_Z.match(r.json["data"]["updated_at"])
 
-    # API 6: update features (core mandatory; unknown names listed)
+    # API 6: update features (core mandatory; names are slugs)
     features = ["core", "chat", "study_sessions", "ai_matching", "social"]
     r = client.put(f"/api/v1/colleges/{college_id}/features", headers=bearer(sys_token),
                    json={"enabled_features": features})
@@ -85,8 +85,8 @@ def test_pcrm_apis_1_to_16(app, client):
     assert r.status_code == 400
     assert error_body(r) == {"success": False, "message": "Core feature must always be included in enabled features"}
     r = client.put(f"/api/v1/colleges/{college_id}/features", headers=bearer(sys_token),
-                   json={"enabled_features": ["core", "ai_mock"]})
-    assert r.status_code == 400 and "ai_matching" in r.json["message"]
+                   json={"enabled_features": ["core", "AI Mock!"]})
+    assert r.status_code == 400 and "slugs" in r.json["message"]
 
     # API 7: college admin login
     r = client.post("/api/v1/auth/login", json={"email": "admin@mit.edu", "password": "Admin@1234"})
