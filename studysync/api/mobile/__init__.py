@@ -18,6 +18,7 @@ from ...db import db, utc_iso
 from ...errors import ApiError, BadRequest, envelope, handle_http_exception
 from ...features import require_feature
 from ...models import College, User
+from ...schemas.group import MAX_GROUP_SIZE
 from ...schemas.profile import ProfileUpdateSchema
 from ...services import colleges, groups, notifications, profiles, recommendations, search, sessions, students
 from ...tenancy import all_tenants
@@ -226,10 +227,14 @@ def recommend():
 
 
 def _max_members(value: Any) -> int:
+    """The app sends `parseInt(input) || 6`: anything not positive is 6; above the largest group is
+    refused like on /api/v1 (it would not fit the column either)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         return DEFAULT_MAX_MEMBERS
+    if number > MAX_GROUP_SIZE:
+        raise BadRequest(f"maxMembers: at most {MAX_GROUP_SIZE}", errors={"maxMembers": [f"At most {MAX_GROUP_SIZE}"]})
     return number if number > 0 else DEFAULT_MAX_MEMBERS
 
 
