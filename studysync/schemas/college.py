@@ -1,7 +1,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.college import COLLEGE_STATUSES
-from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
+from .common import Email, Int, PageQuerySchema, Password, TrimmedString, UTCDateTime
 
 SUBDOMAIN = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
                             error="Subdomain may contain lowercase letters, digits and hyphens")
@@ -71,6 +71,6 @@ class CollegeSettingsSchema(Schema):
                                                error="Not a domain name")),
         validate=validate.Length(max=50),
     )
-    group_limit = fields.Integer(validate=validate.Range(min=1, max=50))
+    group_limit = Int(validate=validate.Range(min=1, max=50))
     ratelimit_api = fields.String(validate=validate.Regexp(r"^\d+ per \d* ?(second|minute|hour|day)s?$",
                                                           error="Like '100 per minute'"))
