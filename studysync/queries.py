@@ -44,6 +44,13 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True) -> Pa
     return Page(items=items, page=page, limit=limit, total=total)
 
 
+def text_search(q: str, *columns):
+    """Rows where any of `columns` contains `q`, case-insensitively, with `q` taken literally: `%`
+    and `_` are escaped (`autoescape`), so `q=%` finds a percent sign instead of every row."""
+    needle = q.strip().lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
 # Rows created on first use -----------------------------------------------------------------------
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from ..db import db, utcnow
 from ..errors import BadRequest, Conflict, Forbidden
 from ..models import Classroom, ClassroomEnrollment, User
 from ..policies import can_see_email, ensure_manage_classroom, ensure_view_classroom
-from ..queries import Page, get_scoped_or_404, paginate
+from ..queries import Page, get_scoped_or_404, paginate, text_search
 from .users import commit_or_conflict
 
 CODE_TAKEN = "Classroom code already exists"
@@ -153,8 +153,7 @@ def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) ->
     elif actor.role == "student":
         stmt = stmt.where(Classroom.id.in_(classroom_ids_of(actor.id)))
     if q and q.strip():
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Classroom.name).like(pattern), func.lower(Classroom.code).like(pattern)))
+        stmt = stmt.where(text_search(q, Classroom.name, Classroom.code))
     result = paginate(stmt, page, limit)
     _decorate(list(result.items))
     return result

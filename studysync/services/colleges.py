@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.passwords import hash_password
@@ -13,7 +13,7 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..features import normalise_features
 from ..models import College, CollegeEmailDomain, User
 from ..models.user import DEFAULT_GROUP_LIMIT
-from ..queries import Page, paginate
+from ..queries import Page, paginate, text_search
 from ..tenancy import all_tenants, tenant_context
 
 SUBDOMAIN_TAKEN = "College subdomain already exists"
@@ -63,8 +63,7 @@ def list_colleges(page: int, limit: int, status: str | None = None, q: str | Non
     if status:
         stmt = stmt.where(College.status == status)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(College.name.ilike(pattern), College.subdomain.ilike(pattern)))
+        stmt = stmt.where(text_search(q, College.name, College.subdomain))
     return paginate(stmt, page, limit)
 
 

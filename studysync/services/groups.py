@@ -33,7 +33,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..models import Classroom, College, GroupMember, GroupMessage, GroupReadMarker, StudyGroup, User
 from ..models.user import DEFAULT_GROUP_LIMIT
 from ..policies import can_manage_group, can_see_email, ensure, ensure_manage_group, ensure_view_group
-from ..queries import Page, after_row, get_scoped_or_404, paginate
+from ..queries import Page, after_row, get_scoped_or_404, paginate, text_search
 from ..realtime import MEMBERSHIP_CHANGED, user_channel
 from . import notifications
 from .events import publish_after_commit
@@ -484,9 +484,7 @@ def list_groups(actor: User, page: int, limit: int, filters: dict[str, Any] | No
     filters = filters or {}
     stmt = _visible_to(actor, select(StudyGroup).where(StudyGroup.is_archived.is_(False)))
     if filters.get("q") and filters["q"].strip():
-        pattern = f"%{filters['q'].strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(StudyGroup.name).like(pattern), func.lower(StudyGroup.subject).like(pattern),
-                              func.lower(StudyGroup.description).like(pattern)))
+        stmt = stmt.where(text_search(filters["q"], StudyGroup.name, StudyGroup.subject, StudyGroup.description))
     if filters.get("subject") and filters["subject"].strip():
         stmt = stmt.where(func.lower(StudyGroup.subject) == filters["subject"].strip().lower())
     if filters.get("classroom_id"):

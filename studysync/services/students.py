@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import College, User
-from ..queries import Page, paginate
+from ..queries import Page, paginate, text_search
 from ..tenancy import tenant_context
 from . import sessions
 from .colleges import require_active_college
@@ -70,8 +70,7 @@ def create_student(record: dict, password: str | None) -> tuple[User, str | None
 def list_students(page: int, limit: int, filters: dict) -> Page[User]:
     stmt = select(User).where(User.role == "student").order_by(User.name, User.id)
     if filters.get("q"):
-        pattern = f"%{filters['q'].strip().lower()}%"
-        stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern), User.roll_no.ilike(pattern)))
+        stmt = stmt.where(text_search(filters["q"], User.name, User.email, User.roll_no))
     for field in ("department", "year", "status", "roll_no"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(User, field) == filters[field])
