@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db, new_id
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..features import normalise_features
 from ..models import College, CollegeEmailDomain, User
 from ..models.user import DEFAULT_GROUP_LIMIT
@@ -87,23 +87,20 @@ def update_features(college_id: str, features: list[str]) -> College:
     return college
 
 
+DOMAINS_ARE_THE_SYSADMINS = ("Email domains route students to their college, so only the StudySync sysadmin "
+                             "assigns them: ask the sysadmin to add or remove a domain")
+
+
 def update_settings(actor: User, college_id: str, changes: dict) -> College:
+    """An admin sets their college's defaults; email domains are the sysadmin's alone (an admin sending
+    the domains the college already has, as a form that round-trips every setting does, is fine)."""
     college = visible_college(actor, college_id)
-    merged = dict(college.settings or {})
     if "email_domains" in changes:
-        domains = sorted({d.strip().lower().lstrip("@") for d in changes["email_domains"] if d.strip()})
-        with all_tenants():
-            taken = db.session.execute(
-                select(CollegeEmailDomain.domain).where(
-                    CollegeEmailDomain.domain.in_(domains), CollegeEmailDomain.college_id != college.id
-                )
-            ).scalars().all()
-        if taken:
-            raise Conflict(f"Email domain already used by another college: {', '.join(taken)}")
-        college.email_domains = [
-            next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
-            for name in domains
-        ]
+        wanted = _domain_names(changes["email_domains"])
+        if actor.role != "sysadmin" and wanted != sorted(college.domain_names):
+            raise Forbidden(DOMAINS_ARE_THE_SYSADMINS)
+        _assign_domains(college, wanted)
+    merged = dict(college.settings or {})
     for key in ("group_limit", "ratelimit_api", "password_policy"):
         if key in changes:
             merged[key] = changes[key]
@@ -112,8 +109,50 @@ def update_settings(actor: User, college_id: str, changes: dict) -> College:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("Email domain already used by another college")
+        raise Conflict(DOMAIN_TAKEN)
     return college
+
+
+def assign_email_domains(college_id: str, domains: list[str]) -> College:
+    """The sysadmin's operation (also used by scripts and tests): the college's domains become `domains`."""
+    college = _college_or_404(college_id)
+    _assign_domains(college, _domain_names(domains))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(DOMAIN_TAKEN)
+    return college
+
+
+DOMAIN_TAKEN = "Email domain already used by another college"
+
+
+def _domain_names(domains: list[str]) -> list[str]:
+    return sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+
+
+def _assign_domains(college: College, domains: list[str]) -> None:
+    """A domain belongs to one college: one that another college declared, or whose addresses another
+    college's people already log in with, is refused (it would send them to this college)."""
+    added = [name for name in domains if name not in college.domain_names]
+    with all_tenants():
+        declared = db.session.execute(
+            select(CollegeEmailDomain.domain).where(
+                CollegeEmailDomain.domain.in_(domains), CollegeEmailDomain.college_id != college.id
+            )
+        ).scalars().all()
+        in_use = [name for name in added if db.session.execute(
+            select(User.id).where(User.college_id.is_not(None), User.college_id != college.id,
+                                  User.email.endswith(f"@{name}", autoescape=True)).limit(1)
+        ).first() is not None]
+    taken = sorted({*declared, *in_use})
+    if taken:
+        raise Conflict(f"{DOMAIN_TAKEN}: {', '.join(taken)}")
+    college.email_domains = [
+        next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
+        for name in domains
+    ]
 
 
 def college_for_email(email: str) -> College | None:
