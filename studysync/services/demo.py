@@ -46,7 +46,7 @@ def seed_demo() -> DemoCollege:
                                       f"admin@{DEMO_DOMAIN}", ADMIN_PASSWORD, list(_all_features()))
     college = created.college
     with tenant_context(college.id):
-        colleges.update_settings(created.admin, college.id, {"email_domains": [DEMO_DOMAIN]})
+        colleges.assign_email_domains(college.id, [DEMO_DOMAIN])
         users.create_staff("Dr. Demo Teacher", f"teacher@{DEMO_DOMAIN}", TEACHER_PASSWORD, "teacher")
         for index, (name, department, year) in enumerate(DEMO_STUDENTS, start=1):
             record = {"name": name, "email": _email(name), "department": department, "year": year,
