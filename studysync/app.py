@@ -7,10 +7,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
 from . import tenancy
+from .api import guard
 from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
-from .api import guard
 from .errors import register_error_handlers
 from .extensions import api, cors, limiter
 from .realtime.broker import create_broker
