@@ -41,6 +41,20 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) ->
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def _wait_for_the_app(port: int, process: subprocess.Popen, seconds: float = 180) -> None:
+    """gunicorn's master listens before its worker has imported the app (torch, under load: long)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            _request(port, "GET", "/api/v1/no-such-route")
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("the app did not answer")
+
+
 def _start_nginx(tmp_path: Path, upstream_port: int, read_timeout: str) -> tuple[subprocess.Popen, int]:
     """The real deploy/nginx.conf, with only its ports (and for the 504 its read timeout) changed."""
     port = next(PORTS)
@@ -93,6 +107,7 @@ def gunicorn(migrated_database):
                                 "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_port(port, process)
+    _wait_for_the_app(port, process)
     yield port
     _stop(process)
 
@@ -112,7 +127,7 @@ def nginx(tmp_path):
 
 
 def _request(port: int, method: str, path: str, headers: dict | list | None = None, body: bytes | None = None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.putrequest(method, path, skip_accept_encoding=True)
     items = headers.items() if isinstance(headers, dict) else (headers or [])
     for name, value in items:
