@@ -30,6 +30,15 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 
+# Request-line and header limits sit above nginx's (deploy/nginx.conf: each line and header ≤ 8 KiB,
+# ~33 KiB of headers in all), so that nginx refuses oversized requests with its JSON error pages and
+# gunicorn never answers with its own HTML 414/431. nginx may lengthen a header (X-Forwarded-For gains
+# the client address), hence the margin. gunicorn is not meant to face clients without nginx.
+limit_request_line = 0  # 0: no limit of its own (gunicorn still stops at 1 MiB)
+limit_request_field_size = 16384
+limit_request_fields = 10000
+
+
 # Logs: the app writes one line per request itself (request id, user, college, route template, status,
 # duration; observability/requests.py), so gunicorn's own access log is off. gunicorn's error log goes
 # through the app's formatter: JSON unless APP_ENV=development or LOG_FORMAT=console.

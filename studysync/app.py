@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import db as database_module
 from . import observability
 from . import tenancy
+from .api import guard
 from .auth import throttle as login_throttle
 from .auth.current import authenticate_request
 from .config import Settings, load_config
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
+    guard.install(app)  # raw input checks and security headers, before anything reads the request
     app.before_request(authenticate_request)  # before the limiter: limits key on the user
     observability.install(app, settings, database.engine)  # request id first, logs, /metrics
     login_throttle.install(app)  # wrong passwords, counted below every surface; before the limiter
@@ -112,8 +114,10 @@ def _origins(value: str) -> str | list[str]:
 
 
 def _require_json_bodies() -> None:
-    """A body that is not JSON is a 415 (the OAuth2 token route takes a form)."""
-    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+    """A body that is not JSON is a 415 (the OAuth2 token route takes a form). A chunked body has no
+    Content-Length but is a body all the same."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.method not in ("POST", "PUT", "PATCH") or not (request.content_length or chunked):
         return
     if request.endpoint in FORM_ENDPOINTS:
         return

@@ -24,14 +24,6 @@ def get_scoped_or_404(model: type[T], object_id: str, message: str | None = None
     return obj
 
 
-def contains(column, text: str):
-    """`column` contains `text`, case-insensitively; `%` and `_` in `text` match themselves (a
-    search for "100%" is not a search for everything). `!` escapes: a backslash means different
-    things in the string literals of each database."""
-    escaped = text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return func.lower(column).like(f"%{escaped}%", escape="!")
-
-
 @dataclass
 class Page(Generic[T]):
     items: Sequence[T]
@@ -50,6 +42,13 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True) -> Pa
     result = db.session.execute(stmt.limit(limit).offset((page - 1) * limit))
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, page=page, limit=limit, total=total)
+
+
+def text_search(q: str, *columns):
+    """Rows where any of `columns` contains `q`, case-insensitively, with `q` taken literally: `%`
+    and `_` are escaped (`autoescape`), so `q=%` finds a percent sign instead of every row."""
+    needle = q.strip().lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
 
 
 # Rows created on first use -----------------------------------------------------------------------

@@ -73,7 +73,7 @@ class Factory:
             college_id = created.college.id
             with tenant_context(college_id):
                 if domain:
-                    colleges.update_settings(created.admin, college_id, {"email_domains": [domain]})
+                    colleges.assign_email_domains(SYSTEM, college_id, [domain])
                 admin = self._actor(created.admin)
                 teacher = self._actor(users.create_staff(self.setup_actor(college_id), f"Teacher {n}", f"teacher@{sub}.edu", PASSWORD, "teacher"))
                 kit = CollegeKit(college_id, sub, admin, teacher)

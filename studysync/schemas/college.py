@@ -1,7 +1,7 @@
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..models.college import COLLEGE_STATUSES
-from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
+from .common import Email, Int, PageQuerySchema, Password, TrimmedString, UTCDateTime
 
 SUBDOMAIN = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
                             error="Subdomain may contain lowercase letters, digits and hyphens")
@@ -65,13 +65,34 @@ class FeaturesSchema(Schema):
     enabled_features = fields.List(fields.String(), required=True)
 
 
+RATELIMIT_FLOOR_PER_MINUTE = 10
+
+
+def _at_least_the_floor(value: str) -> None:
+    """A college's own limit may not shut it out: below the floor even the admin's request to undo
+    it would be refused (the limit applies to every request of the college)."""
+    from limits import parse
+
+    try:
+        item = parse(value)
+        per_minute = item.amount * 60 / item.get_expiry()
+    except (ValueError, ZeroDivisionError):
+        raise ValidationError("Like '100 per minute'")
+    if per_minute < RATELIMIT_FLOOR_PER_MINUTE:
+        raise ValidationError(f"At least {RATELIMIT_FLOOR_PER_MINUTE} per minute, or the college's own "
+                              "requests (undoing this one included) would be refused")
+
+
 class CollegeSettingsSchema(Schema):
     email_domains = fields.List(
         fields.String(validate=validate.Regexp(r"^@?[a-z0-9.-]+\.[a-z]{2,}$", flags=0,
                                                error="Not a domain name")),
         validate=validate.Length(max=50),
     )
-    group_limit = fields.Integer(validate=validate.Range(min=1, max=50))
+    group_limit = Int(validate=validate.Range(min=1, max=50))
     self_reported_rating = fields.Boolean(metadata={"description": "students may state their rating at sign-up"})
-    ratelimit_api = fields.String(validate=validate.Regexp(r"^\d+ per \d* ?(second|minute|hour|day)s?$",
-                                                          error="Like '100 per minute'"))
+    ratelimit_api = fields.String(validate=[
+        validate.Length(max=40),
+        validate.Regexp(r"^\d+ per \d* ?(second|minute|hour|day)s?$", error="Like '100 per minute'"),
+        _at_least_the_floor,
+    ])

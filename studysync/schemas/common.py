@@ -13,6 +13,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, val
 from ..db import utc_iso
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # (page - 1) * limit stays far inside every database's OFFSET
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1  # an INTEGER column on SQLite, PostgreSQL and MariaDB
+REAL_MAX = 3.4e38  # MariaDB's FLOAT is single precision (PostgreSQL's and SQLite's are double)
 
 
 class UTCDateTime(fields.DateTime):
@@ -67,6 +70,30 @@ class HidesPrivateFields(Schema):
         return data
 
 
+def _with_range(validators, low, high) -> list:
+    extra = validators if isinstance(validators, (list, tuple)) else [validators] if validators else []
+    return [*extra, validate.Range(min=low, max=high)]  # the field's own bounds speak first
+
+
+class Int(fields.Integer):
+    """An integer every database column holds: bounded by default to a 32-bit INTEGER, narrower with
+    `min`/`max`. Input schemas use this, never a bare `fields.Integer`, so no number a client sends
+    can overflow a column or an OFFSET (tests/api/v1/test_hostile_input.py checks the whole spec)."""
+
+    def __init__(self, *, min: int = INT_MIN, max: int = INT_MAX, **kwargs):
+        kwargs["validate"] = _with_range(kwargs.get("validate"), min, max)
+        super().__init__(**kwargs)
+
+
+class Real(fields.Float):
+    """A finite float every database column holds (MariaDB's FLOAT is the narrowest), narrower with
+    `min`/`max`."""
+
+    def __init__(self, *, min: float = -REAL_MAX, max: float = REAL_MAX, **kwargs):
+        kwargs["validate"] = _with_range(kwargs.get("validate"), min, max)
+        super().__init__(**kwargs)
+
+
 class EmptySchema(Schema):
     pass
 
@@ -82,8 +109,8 @@ class PageQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    page = Int(load_default=1, min=1, max=MAX_PAGE)
+    limit = Int(load_default=20, min=1, max=MAX_PAGE_SIZE)
 
 
 @lru_cache(maxsize=None)
@@ -116,7 +143,7 @@ class CursorQuerySchema(Schema):
 
     before = fields.String(validate=validate.Length(min=1, max=36))
     after = fields.String(validate=validate.Length(min=1, max=36))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    limit = Int(load_default=50, min=1, max=MAX_PAGE_SIZE)
 
 
 class CursorSchema(Schema):

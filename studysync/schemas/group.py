@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..models.group import JOIN_POLICIES
-from .common import HidesPrivateFields, PageQuerySchema, TrimmedString, UTCDateTime
+from .common import HidesPrivateFields, Int, PageQuerySchema, Real, TrimmedString, UTCDateTime
 
 MAX_GROUP_SIZE = 100
 MAX_USER_IDS = 100
@@ -20,8 +20,8 @@ class GroupCreateSchema(Schema):
     description = _text(2000, load_default=None)
     schedule = _text(200, load_default=None, metadata={"description": "free text, e.g. 'Mon/Wed 6-8pm'"})
     location = _text(200, load_default=None)
-    max_members = fields.Integer(load_default=6, validate=validate.Range(min=1, max=MAX_GROUP_SIZE))
-    min_rating = fields.Float(load_default=0, validate=validate.Range(min=0))
+    max_members = Int(load_default=6, validate=validate.Range(min=1, max=MAX_GROUP_SIZE))
+    min_rating = Real(load_default=0, validate=validate.Range(min=0))
     join_policy = fields.String(load_default="open", validate=validate.OneOf(JOIN_POLICIES))
     classroom_id = fields.String(load_default=None)
     member_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=list,
@@ -34,8 +34,8 @@ class GroupUpdateSchema(Schema):
     description = _text(2000, allow_none=True)
     schedule = _text(200, allow_none=True)
     location = _text(200, allow_none=True)
-    max_members = fields.Integer(validate=validate.Range(min=1, max=MAX_GROUP_SIZE))
-    min_rating = fields.Float(validate=validate.Range(min=0))
+    max_members = Int(validate=validate.Range(min=1, max=MAX_GROUP_SIZE))
+    min_rating = Real(validate=validate.Range(min=0))
     join_policy = fields.String(validate=validate.OneOf(JOIN_POLICIES))
     leader_id = fields.String(metadata={"description": "hand leadership to an active member"})
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from .common import MAX_PAGE_SIZE
+from .common import Int, MAX_PAGE_SIZE, Real
 
 MAX_GROUP_SIZE = 20
 
@@ -13,7 +13,7 @@ class RecommendationQuerySchema(Schema):
         unknown = EXCLUDE  # cache-busting parameters and the like are ignored
 
     kind = fields.String(load_default="groups", validate=validate.OneOf(("groups", "partners")))
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    limit = Int(load_default=10, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 class SearchQuerySchema(Schema):
@@ -22,7 +22,7 @@ class SearchQuerySchema(Schema):
 
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
     type = fields.String(load_default="groups", validate=validate.OneOf(("groups", "people")))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    limit = Int(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 class CompatibilitySchema(Schema):
@@ -67,17 +67,17 @@ class SearchResultSchema(CandidateSchema):
 
 
 class WeightsSchema(Schema):
-    subject = fields.Float(validate=validate.Range(min=0, max=1))
-    schedule = fields.Float(validate=validate.Range(min=0, max=1))
-    learning_style = fields.Float(validate=validate.Range(min=0, max=1))
-    performance = fields.Float(validate=validate.Range(min=0, max=1))
+    subject = Real(validate=validate.Range(min=0, max=1))
+    schedule = Real(validate=validate.Range(min=0, max=1))
+    learning_style = Real(validate=validate.Range(min=0, max=1))
+    performance = Real(validate=validate.Range(min=0, max=1))
 
 
 class AutoFormSchema(Schema):
-    group_size = fields.Integer(required=True, validate=validate.Range(min=2, max=MAX_GROUP_SIZE))
+    group_size = Int(required=True, validate=validate.Range(min=2, max=MAX_GROUP_SIZE))
     weights = fields.Nested(WeightsSchema, load_default=None)
     dry_run = fields.Boolean(load_default=False)
-    seed = fields.Integer(load_default=0)
+    seed = Int(load_default=0, min=0)
 
 
 class FormedMemberSchema(Schema):

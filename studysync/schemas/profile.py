@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .common import TrimmedString, UTCDateTime
+from .common import Int, Real, TrimmedString, UTCDateTime
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_SUBJECTS = 20
@@ -80,8 +80,8 @@ class ScheduleField(fields.Field):
 
 
 class GroupPreferencesSchema(Schema):
-    group_size = fields.Integer(validate=validate.Range(min=2, max=20), allow_none=True)
-    session_duration = fields.Float(validate=validate.Range(min=0.5, max=12), allow_none=True)
+    group_size = Int(validate=validate.Range(min=2, max=20), allow_none=True)
+    session_duration = Real(validate=validate.Range(min=0.5, max=12), allow_none=True)
     study_goals = StringList()
 
 
@@ -99,7 +99,7 @@ class ProfileUpdateSchema(Schema):
     bio = _text(MAX_TEXT_CHARS)
     subjects = StringList(max_items=MAX_SUBJECTS)
     schedule = ScheduleField()
-    performance_level = fields.Integer(validate=validate.Range(min=1, max=5), allow_none=True)
+    performance_level = Int(validate=validate.Range(min=1, max=5), allow_none=True)
     group_preferences = fields.Nested(GroupPreferencesSchema)
     study_environments = StringList()
     study_methods = StringList()

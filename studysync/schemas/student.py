@@ -2,7 +2,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.user import USER_STATUSES
-from .common import Email, PageQuerySchema, Password, TrimmedString, UTCDateTime
+from .common import Email, Int, PageQuerySchema, Password, Real, TrimmedString, UTCDateTime
 
 NAME = validate.Length(min=2, max=120, error="Minimum 2 characters")
 YEAR = validate.Range(min=1, max=10)
@@ -14,9 +14,9 @@ class StudentRecordFields(Schema):
     student_name = TrimmedString(required=True, validate=NAME, attribute="name")
     student_email = Email(required=True, attribute="email")
     student_department = TrimmedString(validate=validate.Length(max=120), attribute="department", load_default=None)
-    student_year = fields.Integer(validate=YEAR, attribute="year", load_default=None)
+    student_year = Int(validate=YEAR, attribute="year", load_default=None)
     roll_no = TrimmedString(validate=validate.Length(min=1, max=50), load_default=None)
-    marks = fields.Float(validate=validate.Range(min=0, max=100), load_default=None)
+    marks = Real(validate=validate.Range(min=0, max=100), load_default=None)
 
 
 class StudentRegisterSchema(StudentRecordFields):
@@ -26,8 +26,8 @@ class StudentRegisterSchema(StudentRecordFields):
 
 class StudentCreateSchema(StudentRecordFields):
     student_password = Password(attribute="password", load_default=None)
-    rating = fields.Float(validate=validate.Range(min=0), load_default=0)
-    group_limit = fields.Integer(validate=validate.Range(min=1, max=50), load_default=None)
+    rating = Real(validate=validate.Range(min=0), load_default=0)
+    group_limit = Int(validate=validate.Range(min=1, max=50), load_default=None)
 
 
 class BulkRowSchema(StudentRecordFields):
@@ -82,12 +82,12 @@ class StudentUpdateSchema(Schema):
     student_name = TrimmedString(validate=NAME, attribute="name")
     student_email = Email(attribute="email")
     student_department = TrimmedString(validate=validate.Length(max=120), attribute="department", allow_none=True)
-    student_year = fields.Integer(validate=YEAR, attribute="year", allow_none=True)
+    student_year = Int(validate=YEAR, attribute="year", allow_none=True)
     student_status = fields.String(validate=validate.OneOf(USER_STATUSES), attribute="status")
     roll_no = TrimmedString(validate=validate.Length(min=1, max=50), allow_none=True)
-    marks = fields.Float(validate=validate.Range(min=0, max=100), allow_none=True)
-    rating = fields.Float(validate=validate.Range(min=0))
-    group_limit = fields.Integer(validate=validate.Range(min=1, max=50), allow_none=True)
+    marks = Real(validate=validate.Range(min=0, max=100), allow_none=True)
+    rating = Real(validate=validate.Range(min=0))
+    group_limit = Int(validate=validate.Range(min=1, max=50), allow_none=True)
 
 
 class StudentListQuerySchema(PageQuerySchema):
@@ -96,7 +96,7 @@ class StudentListQuerySchema(PageQuerySchema):
 
     q = fields.String()
     department = fields.String()
-    year = fields.Integer()
+    year = Int()
     status = fields.String(validate=validate.OneOf(USER_STATUSES))
     roll_no = fields.String()
     format = fields.String(validate=validate.OneOf(("json", "csv")), load_default=None)  # or Accept: text/csv

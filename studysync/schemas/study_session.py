@@ -10,7 +10,7 @@ from datetime import timezone
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..models.study_session import RSVP_STATUSES, SESSION_STATUSES
-from .common import PageQuerySchema, TrimmedString, UTCDateTime
+from .common import Int, PageQuerySchema, TrimmedString, UTCDateTime
 
 MIN_DURATION, MAX_DURATION = 15, 720
 
@@ -35,7 +35,7 @@ def _text(max_chars: int, **kwargs):
 
 
 def _duration(**kwargs):
-    return fields.Integer(validate=validate.Range(min=MIN_DURATION, max=MAX_DURATION),
+    return Int(validate=validate.Range(min=MIN_DURATION, max=MAX_DURATION),
                           metadata={"description": f"{MIN_DURATION} to {MAX_DURATION} minutes"}, **kwargs)
 
 

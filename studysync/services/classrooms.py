@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from ..access import allow
 from ..conflicts import CODE_TAKEN
@@ -19,7 +19,7 @@ from ..errors import BadRequest, Conflict, Forbidden
 from ..models import Classroom, ClassroomEnrollment, User
 from ..models.user import COLLEGE_ROLES
 from ..policies import ensure_manage_classroom, ensure_view_classroom
-from ..queries import Page, get_scoped_or_404, paginate
+from ..queries import Page, get_scoped_or_404, paginate, text_search
 from . import audit
 from .friends import visible_emails
 
@@ -181,8 +181,7 @@ def list_classrooms(actor: User, page: int, limit: int, q: str | None = None) ->
     elif actor.role == "student":
         stmt = stmt.where(Classroom.id.in_(classroom_ids_of(actor.id)))
     if q and q.strip():
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Classroom.name).like(pattern), func.lower(Classroom.code).like(pattern)))
+        stmt = stmt.where(text_search(q, Classroom.name, Classroom.code))
     result = paginate(stmt, page, limit)
     result.items = _decorate(list(result.items))
     return result

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from ..conflicts import DOMAIN_TAKEN
 from ..access import allow, presenter, public
 from ..auth.passwords import hash_password
 from ..config import settings
 from ..db import db, new_id
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..features import normalise_features
 from ..models import College, CollegeEmailDomain, User
 from ..models.user import DEFAULT_GROUP_LIMIT
-from ..queries import Page, paginate
+from ..queries import Page, paginate, text_search
 from ..tenancy import all_tenants, tenant_context
 from . import audit
 
@@ -75,8 +76,7 @@ def list_colleges(actor: User, page: int, limit: int, status: str | None = None,
     if status:
         stmt = stmt.where(College.status == status)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(College.name.ilike(pattern), College.subdomain.ilike(pattern)))
+        stmt = stmt.where(text_search(q, College.name, College.subdomain))
     return paginate(stmt, page, limit)
 
 
@@ -98,30 +98,64 @@ def update_features(actor: User, college_id: str, features: list[str]) -> Colleg
     return college
 
 
+DOMAINS_ARE_THE_SYSADMINS = ("Email domains route students to their college, so only the StudySync sysadmin "
+                             "assigns them: ask the sysadmin to add or remove a domain")
+
+
 @allow("sysadmin", "admin")
 def update_settings(actor: User, college_id: str, changes: dict) -> College:
+    """An admin sets their college's defaults; email domains are the sysadmin's alone (an admin sending
+    the domains the college already has, as a form that round-trips every setting does, is fine)."""
     college = visible_college(actor, college_id)
-    merged = dict(college.settings or {})
     if "email_domains" in changes:
-        domains = sorted({d.strip().lower().lstrip("@") for d in changes["email_domains"] if d.strip()})
-        with all_tenants():
-            taken = db.session.execute(
-                select(CollegeEmailDomain.domain).where(
-                    CollegeEmailDomain.domain.in_(domains), CollegeEmailDomain.college_id != college.id
-                )
-            ).scalars().all()
-        if taken:
-            raise Conflict(f"Email domain already used by another college: {', '.join(taken)}")
-        college.email_domains = [
-            next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
-            for name in domains
-        ]
+        wanted = _domain_names(changes["email_domains"])
+        if actor.role != "sysadmin" and wanted != sorted(college.domain_names):
+            raise Forbidden(DOMAINS_ARE_THE_SYSADMINS)
+        _assign_domains(college, wanted)
+    merged = dict(college.settings or {})
     for key in ("group_limit", "ratelimit_api", "password_policy", "self_reported_rating"):
         if key in changes:
             merged[key] = changes[key]
     college.settings = merged
     audit.record(actor, "college.settings", "college", college, {"changes": changes}, college_id=college.id)
     return college
+
+
+@allow("sysadmin")
+def assign_email_domains(actor: User, college_id: str, domains: list[str]) -> College:
+    """The sysadmin's operation (also used by scripts and tests): the college's domains become `domains`."""
+    college = _college_or_404(college_id)
+    _assign_domains(college, _domain_names(domains))
+    audit.record(actor, "college.email_domains", "college", college, {"domains": college.domain_names},
+                 college_id=college.id)
+    return college
+
+
+def _domain_names(domains: list[str]) -> list[str]:
+    return sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+
+
+def _assign_domains(college: College, domains: list[str]) -> None:
+    """A domain belongs to one college: one that another college declared, or whose addresses another
+    college's people already log in with, is refused (it would send them to this college)."""
+    added = [name for name in domains if name not in college.domain_names]
+    with all_tenants():
+        declared = db.session.execute(
+            select(CollegeEmailDomain.domain).where(
+                CollegeEmailDomain.domain.in_(domains), CollegeEmailDomain.college_id != college.id
+            )
+        ).scalars().all()
+        in_use = [name for name in added if db.session.execute(
+            select(User.id).where(User.college_id.is_not(None), User.college_id != college.id,
+                                  User.email.endswith(f"@{name}", autoescape=True)).limit(1)
+        ).first() is not None]
+    taken = sorted({*declared, *in_use})
+    if taken:
+        raise Conflict(f"{DOMAIN_TAKEN}: {', '.join(taken)}")
+    college.email_domains = [
+        next((d for d in college.email_domains if d.domain == name), None) or CollegeEmailDomain(domain=name)
+        for name in domains
+    ]
 
 
 @public

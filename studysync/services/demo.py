@@ -48,7 +48,7 @@ def seed_demo() -> DemoCollege:
                                       temporary_admin_password=False)  # the README prints it
     college = created.college
     with tenant_context(college.id):
-        colleges.update_settings(created.admin, college.id, {"email_domains": [DEMO_DOMAIN]})
+        colleges.assign_email_domains(SYSTEM, college.id, [DEMO_DOMAIN])
         users.create_staff(created.admin, "Dr. Demo Teacher", f"teacher@{DEMO_DOMAIN}", TEACHER_PASSWORD, "teacher")
         for index, (name, department, year) in enumerate(DEMO_STUDENTS, start=1):
             record = {"name": name, "email": _email(name), "department": department, "year": year,

@@ -158,9 +158,9 @@ def _store(owner_type: str, model_name: str, rows: dict[str, tuple[str | None, n
                                      text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
         else:
             row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
-    if owner_type == "profile":
-        _clear_stale(rows)
     try:
+        if owner_type == "profile":  # its UPDATE flushes the inserts: a concurrent writer's row collides here
+            _clear_stale(rows)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

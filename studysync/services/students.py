@@ -14,7 +14,7 @@ from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
 from ..db import db
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..models import College, User
-from ..queries import Page, paginate
+from ..queries import Page, paginate, text_search
 from ..tenancy import all_tenants, tenant_context
 from . import audit
 from .colleges import require_active_college
@@ -113,8 +113,7 @@ def students_query(filters: dict):
     """The list's filters, shared with the CSV export (services/roster_export.py)."""
     stmt = select(User).where(User.role == "student").order_by(User.name, User.id)
     if filters.get("q"):
-        pattern = f"%{filters['q'].strip().lower()}%"
-        stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern), User.roll_no.ilike(pattern)))
+        stmt = stmt.where(text_search(filters["q"], User.name, User.email, User.roll_no))
     for field in ("department", "year", "status", "roll_no"):
         if filters.get(field) is not None:
             stmt = stmt.where(getattr(User, field) == filters[field])

@@ -1,7 +1,7 @@
 """College staff (admins and teachers), managed by the college's admins."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..access import allow
 from ..auth import sessions
@@ -12,7 +12,7 @@ from ..db import db
 from ..errors import BadRequest, Conflict, NotFound
 from ..models import User
 from ..models.user import STAFF_ROLES
-from ..queries import Page, paginate
+from ..queries import Page, paginate, text_search
 from . import audit
 
 
@@ -52,8 +52,7 @@ def staff_query(role: str | None = None, q: str | None = None):
     if role:
         stmt = stmt.where(User.role == role)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        stmt = stmt.where(text_search(q, User.name, User.email))
     return stmt
 
 

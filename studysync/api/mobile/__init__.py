@@ -17,6 +17,7 @@ from ...auth.passwords import password_problem
 from ...db import utc_iso
 from ...errors import NO_COLLEGE_MESSAGE, ApiError, BadRequest, envelope, handle_http_exception
 from ...models import College, User
+from ...schemas.group import MAX_GROUP_SIZE
 from ...schemas.profile import ProfileUpdateSchema
 from ...services import groups, notifications, profiles, recommendations, search, students
 from ...tenancy import TenancyError
@@ -243,10 +244,14 @@ def recommend():
 
 
 def _max_members(value: Any) -> int:
+    """The app sends `parseInt(input) || 6`: anything not positive is 6; above the largest group is
+    refused like on /api/v1 (it would not fit the column either)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         return DEFAULT_MAX_MEMBERS
+    if number > MAX_GROUP_SIZE:
+        raise BadRequest(f"maxMembers: at most {MAX_GROUP_SIZE}", errors={"maxMembers": [f"At most {MAX_GROUP_SIZE}"]})
     return number if number > 0 else DEFAULT_MAX_MEMBERS
 
 

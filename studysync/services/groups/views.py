@@ -17,7 +17,7 @@ from ...db import db
 from ...models import GroupMember, StudyGroup, User
 from ...models.user import COLLEGE_ROLES
 from ...policies import can_manage_group
-from ...queries import Page, contains, paginate
+from ...queries import Page, paginate, text_search
 from ..classrooms import classroom_ids_of
 from ..friends import visible_emails
 from ..read_markers import group_unread_counts
@@ -199,9 +199,7 @@ def list_groups(actor: User, page: int, limit: int, filters: dict[str, Any] | No
     filters = filters or {}
     stmt = _visible_to(actor, select(StudyGroup).where(StudyGroup.is_archived.is_(False)))
     if filters.get("q") and filters["q"].strip():
-        q = filters["q"]
-        stmt = stmt.where(or_(contains(StudyGroup.name, q), contains(StudyGroup.subject, q),
-                              contains(StudyGroup.description, q)))
+        stmt = stmt.where(text_search(filters["q"], StudyGroup.name, StudyGroup.subject, StudyGroup.description))
     if filters.get("subject") and filters["subject"].strip():
         stmt = stmt.where(func.lower(StudyGroup.subject) == filters["subject"].strip().lower())
     if filters.get("classroom_id"):
