@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
 from . import tenancy
+from .api import openapi
 from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=openapi.ASSETS_URL,  # served by the app: the page works offline
+        OPENAPI_SWAGGER_UI_CONFIG=openapi.SWAGGER_UI_CONFIG,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -54,8 +56,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.before_request(authenticate_request)  # before the limiter: limits key on the user
     limiter.init_app(app)
 
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     from .api import health
     from .api import ids as url_ids
     from .api import retry
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
     stream.register(app)  # the WebSocket /api/v1/stream
+    openapi.install(app, api)  # the surfaces that are not flask-smorest views, and the docs page's files
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
     retry.install(app, exclude={stream.stream.__name__})  # a deadlocked view runs again
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
