@@ -37,7 +37,7 @@ def error_statuses(method: str, path: str, *, has_body: bool, has_query: bool = 
     statuses = {401, 403, 503}
     if rate_limited:
         statuses.add(429)
-    if has_body or has_query:
+    if has_body or has_query or "{" in path:  # an id in the path can be refused too (e.g. your own)
         statuses.add(400)
     if "{" in path or has_body:
         statuses.add(404)
