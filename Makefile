@@ -5,6 +5,7 @@
 #   make test    the suite on SQLite, and on PostgreSQL / MariaDB when TEST_POSTGRES_URL / TEST_MYSQL_URL
 #                are set (CI=true: a missing one is a failure). PYTEST_ARGS="-k groups -x" narrows it.
 #   make bench   every bench/*.py script (BENCH_ARGS are passed to each)
+#   make postman the Postman collections and docs/ (openapi.json, API.md) from the app's OpenAPI document
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -19,7 +20,7 @@ BENCH_ARGS ?=
 DEMO_SYSADMIN_EMAIL := sysadmin@studysync.local
 DEMO_SYSADMIN_PASSWORD := Admin@1234
 
-.PHONY: help install run migrate seed test bench clean
+.PHONY: help install run migrate seed test bench clean postman
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -129,6 +130,11 @@ bench: install
 	  $(PY) "$$script" $(BENCH_ARGS) || { echo "FAILED: $$script" >&2; status=1; }
 	done
 	exit $$status
+
+# The whole API as a Postman collection (by tag, named by summary, bearer auth from {{token}}), the flow
+# collections (scripts/postman_flows.py) and the reference in docs/, all from the OpenAPI document.
+postman: install
+	$(PY) scripts/postman.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

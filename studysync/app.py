@@ -12,6 +12,7 @@ from . import observability
 from . import tenancy
 from .api import guard
 from .auth import throttle as login_throttle
+from .api import openapi
 from .auth.current import authenticate_request
 from .config import Settings, load_config
 from .db import Database
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=openapi.ASSETS_URL,  # served by the app: the page works offline
+        OPENAPI_SWAGGER_UI_CONFIG=openapi.SWAGGER_UI_CONFIG,
         RATELIMIT_ENABLED=settings.ratelimit_enabled,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -70,8 +72,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     login_throttle.install(app)  # wrong passwords, counted below every surface; before the limiter
     limiter.init_app(app)
 
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     from .api import health, unit_of_work
     from .api import ids as url_ids
     from .api import legacy
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
     legacy.register(app, settings.legacy_surfaces)  # the earlier systems' clients (LEGACY_SURFACES)
     stream.register(app)  # the WebSocket /api/v1/stream
+    openapi.install(app, api)  # the surfaces that are not flask-smorest views, and the docs page's files
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
     unit_of_work.install(app, exclude={stream.stream.__name__})  # one commit per request, retried on deadlock
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler

@@ -103,7 +103,7 @@ class StudentListQuerySchema(PageQuerySchema):
 
 
 class BulkFailureSchema(Schema):
-    student_email = fields.String()
+    student_email = fields.String(allow_none=True)  # null when the row had no usable email
     reason = fields.String()
     row = fields.Integer()
 

@@ -7,7 +7,7 @@ from typing import Any
 from ...auth.current import current_user
 from ...db import utc_iso
 from ...services import direct_messages, friends
-from . import LIST_LIMIT, _body, _ok, bp
+from . import LIST_LIMIT, _body, _ok, _text, bp
 
 
 def _id(value: Any) -> str:
@@ -53,7 +53,7 @@ def list_friends():
 @bp.post("/messages/send")
 def send_message():
     body = _body()
-    view = direct_messages.send_dm(current_user(), _id(body.get("receiverId")), body.get("content") or "")
+    view = direct_messages.send_dm(current_user(), _id(body.get("receiverId")), _text(body.get("content")))
     return _ok(message="Message sent", data=_message(view))
 
 
