@@ -61,14 +61,12 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from .api import retry
     from .api.v1 import register as register_v1
     from .api.mobile import bp as mobile_bp
-    from .realtime import stream
 
     register_v1(api)
     app.register_blueprint(health.bp)
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
-    stream.register(app)  # the WebSocket /api/v1/stream
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
-    retry.install(app, exclude={stream.stream.__name__})  # a deadlocked view runs again
+    retry.install(app)  # a deadlocked view runs again (the WebSocket stream is served by asgi.py)
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
 
     from .cli import register_cli

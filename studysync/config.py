@@ -42,6 +42,8 @@ class Settings:
     bulk_sync_max_rows: int = 50
     bulk_workers: int = field(default_factory=lambda: os.cpu_count() or 2)
     portal_domain: str = "studysync.app"
+    stream_max_sockets_per_user: int = 5  # open /api/v1/stream sockets per user and worker
+    stream_queue_size: int = 256  # events waiting for one socket before it is closed with 1013
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -105,6 +107,10 @@ def load_config(**overrides) -> Settings:
         values["bulk_sync_max_rows"] = int(env["BULK_SYNC_MAX_ROWS"])
     if "BULK_WORKERS" in env:
         values["bulk_workers"] = int(env["BULK_WORKERS"])
+    if "STREAM_MAX_SOCKETS_PER_USER" in env:
+        values["stream_max_sockets_per_user"] = int(env["STREAM_MAX_SOCKETS_PER_USER"])
+    if "STREAM_QUEUE_SIZE" in env:
+        values["stream_queue_size"] = int(env["STREAM_QUEUE_SIZE"])
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known
     if unknown:

@@ -1,7 +1,7 @@
 """The live stream end to end: a real server, real WebSocket clients, events only after commits.
 
-The app runs under werkzeug's threaded server in this process (one thread per socket, like gunicorn's
-gthread workers); the cross-process test starts two app processes that share only the database and
+The app runs under uvicorn in this process, served as the gunicorn worker serves it (the stream on
+the event loop); the cross-process test starts two app processes that share only the database and
 Redis.
 """
 import json
