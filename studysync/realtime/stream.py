@@ -137,7 +137,12 @@ class Streams:
             return
         await send({"type": "websocket.accept"})
         token = _token_of(scope) or await _token_frame(receive)
-        identity = await self.blocking(identify, self.app, token) if token else INVALID_TOKEN
+        try:
+            identity = await self.blocking(identify, self.app, token) if token else INVALID_TOKEN
+        except Exception:  # noqa: BLE001 - e.g. the database is unreachable: the client should retry
+            log.exception("realtime: could not check a stream's token")
+            await _close(send, CLOSE_SERVER_ERROR, "Server error; reconnect shortly")
+            return
         if isinstance(identity, str):
             await _close(send, CLOSE_UNAUTHORIZED, identity, identity)
             return
@@ -159,8 +164,11 @@ class Streams:
         sockets = self._hub.streams()
         for socket in sockets:
             socket.finish(CLOSE_GOING_AWAY, "Server restarting")
-        if sockets:
-            await asyncio.wait([asyncio.ensure_future(s.finished.wait()) for s in sockets], timeout=timeout)
+        waits = [asyncio.ensure_future(s.finished.wait()) for s in sockets]
+        if waits:
+            _, late = await asyncio.wait(waits, timeout=timeout)
+            for wait in late:
+                wait.cancel()
 
 
 class Socket:

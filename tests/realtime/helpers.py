@@ -11,6 +11,7 @@ import uuid
 import pytest
 import simple_websocket
 from simple_websocket import ConnectionClosed
+
 from studysync.realtime import user_channel
 from tests.support.live import serving
 

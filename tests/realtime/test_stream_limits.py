@@ -17,7 +17,7 @@ from tests.factories import Factory, make_group
 from tests.support.live import serving
 
 from .helpers import (  # noqa: F401 (live_url: fixture)
-    WAIT, Client, connect, events_until, frame, live_url, refused, ws_url,
+    WAIT, Client, connect, events_until, live_url, refused, ws_url,
 )
 
 TOO_MANY = "Too many open live connections for this account (at most 5); close one and retry"
