@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import wraps
-from typing import Callable
+from typing import Callable, Mapping
 
 from flask import current_app, g, request
 from sqlalchemy import select
@@ -24,6 +24,7 @@ MISSING_HEADER = "Missing Authorization header"
 INVALID_TOKEN = "Invalid or expired token"
 COLLEGE_SUSPENDED = "College is suspended"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SESSION_BATCH = 500  # ids per IN (...) in session_problems
 
 
 def bearer_token() -> str | None:
@@ -60,6 +61,42 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
         with all_tenants(session):
             session.commit()
     return user, auth_session, college
+
+
+def session_problems(sessions: Mapping[str, str]) -> dict[str, str]:
+    """`resolve_token`'s checks for many sessions at once ({session id: user id}): why each one no
+    longer authenticates; live sessions are absent from the answer.
+
+    The live stream re-checks every open socket's session periodically; with thousands of sockets
+    that is a few queries per sweep instead of a few per socket. Like `resolve_token`, it counts the
+    check as use of the session (`last_used_at`, at most once a minute).
+    """
+    problems = dict.fromkeys(sessions, INVALID_TOKEN)
+    now = utcnow()
+    session = db.session
+    ids = list(sessions)
+    touched = False
+    with all_tenants(session):
+        for start in range(0, len(ids), SESSION_BATCH):
+            rows = session.execute(
+                select(AuthSession, User, College)
+                .join(User, User.id == AuthSession.user_id)
+                .outerjoin(College, College.id == User.college_id)
+                .where(AuthSession.id.in_(ids[start:start + SESSION_BATCH]))
+            ).all()
+            for auth_session, user, college in rows:
+                if user.id != sessions[auth_session.id] or not auth_session.is_live(now) or not user.is_active:
+                    continue
+                if college is not None and not college.is_active:
+                    problems[auth_session.id] = COLLEGE_SUSPENDED
+                    continue
+                del problems[auth_session.id]
+                if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
+                    auth_session.last_used_at = now
+                    touched = True
+        if touched:
+            session.commit()
+    return problems
 
 
 def authenticate_request() -> None:

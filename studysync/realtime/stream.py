@@ -16,8 +16,8 @@ The protocol, as a client sees it:
    a client catches up through the REST cursor routes. A client that falls `STREAM_QUEUE_SIZE`
    events behind is sent `{"type": "error", ...}` and closed with 1013 (reconnect and catch up).
 5. The server sends a WebSocket ping every 25 seconds and closes a socket whose pong does not come
-   within 20 (the idle timeout: a vanished peer is gone within 45 s). It re-checks the token's
-   session every 30 seconds, closing with 4401 once it is revoked. A client may send
+   within 20 (the idle timeout: a vanished peer is gone within 45 s). Every 30 seconds it re-checks the
+   sessions of all open sockets (one batch), closing with 4401 those revoked. A client may send
    `{"type": "ping"}` and gets `{"type": "pong"}`; other frames are ignored. When the server shuts
    down or restarts, every socket is closed with 1001.
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -39,7 +38,7 @@ from urllib.parse import parse_qs
 
 from flask import Flask
 
-from ..auth.current import INVALID_TOKEN, resolve_token
+from ..auth.current import INVALID_TOKEN, resolve_token, session_problems
 from ..db import db
 from ..models import User
 from ..services.groups import group_ids_of
@@ -85,6 +84,7 @@ def channels_for(user: User) -> list[str]:
 @dataclass(frozen=True)
 class Identity:
     user_id: str
+    session_id: str
     channels: list[str]
 
 
@@ -95,20 +95,19 @@ def identify(app: Flask, token: str) -> Identity | str:
             resolved = resolve_token(token)
             if isinstance(resolved, str):
                 return resolved
-            user = resolved[0]
-            return Identity(user.id, channels_for(user))
+            user, auth_session = resolved[0], resolved[1]
+            return Identity(user.id, auth_session.id, channels_for(user))
         finally:
             db.session.close()  # a socket holds no connection (nor SQLite's lock) while it waits
 
 
-def session_problem(app: Flask, token: str) -> str | None:
-    """Blocking: why the token no longer works (revoked, expired, user deactivated), or None."""
+def refused_sessions(app: Flask, sessions: dict[str, str]) -> dict[str, str]:
+    """Blocking: why each session ({id: user id}) no longer works (revoked, expired, user deactivated)."""
     with app.app_context():
         try:
-            resolved = resolve_token(token)
+            return session_problems(sessions)
         finally:
             db.session.close()
-    return resolved if isinstance(resolved, str) else None
 
 
 class Streams:
@@ -122,11 +121,13 @@ class Streams:
         self.max_per_user = settings.stream_max_sockets_per_user
         self._executor = ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="stream")
         self._hub: Hub | None = None
+        self._rechecks: asyncio.Task | None = None
 
     @property
     def hub(self) -> Hub:
         if self._hub is None:  # made on the serving loop, on the first socket
             self._hub = Hub(asyncio.get_running_loop(), self.max_per_user)
+            self._rechecks = asyncio.get_running_loop().create_task(self._recheck_sessions())
         return self._hub
 
     async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -146,7 +147,7 @@ class Streams:
         if isinstance(identity, str):
             await _close(send, CLOSE_UNAUTHORIZED, identity, identity)
             return
-        socket = Socket(self, send, receive, identity, token)
+        socket = Socket(self, send, receive, identity)
         hub = self.hub
         if not hub.admit(identity.user_id, socket):
             message = TOO_MANY.format(limit=hub.max_per_user)
@@ -161,6 +162,8 @@ class Streams:
         """Close every open socket with 1001 (the server is stopping); wait up to ``timeout``."""
         if self._hub is None:
             return
+        if self._rechecks is not None:
+            self._rechecks.cancel()
         sockets = self._hub.streams()
         for socket in sockets:
             socket.finish(CLOSE_GOING_AWAY, "Server restarting")
@@ -171,15 +174,34 @@ class Streams:
                 wait.cancel()
 
 
-class Socket:
-    """One open stream: a sender, a reader and a session check, until one side ends it."""
+    async def _recheck_sessions(self) -> None:
+        """Every `REVALIDATE_SECONDS`, one batch check of every open socket's session; a socket whose
+        session was revoked (or expired, or its user deactivated) is closed with 4401."""
+        while True:
+            await asyncio.sleep(REVALIDATE_SECONDS)
+            sockets = self.hub.streams()
+            if not sockets:
+                continue
+            sessions = {s.identity.session_id: s.identity.user_id for s in sockets}
+            try:
+                problems = await self.blocking(refused_sessions, self.app, sessions)
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly down: try again next time
+                log.exception("realtime: could not re-check the streams' sessions")
+                continue
+            for socket in sockets:
+                problem = problems.get(socket.identity.session_id)
+                if problem:
+                    socket.finish(CLOSE_UNAUTHORIZED, problem, problem)
 
-    def __init__(self, streams: Streams, send: Callable, receive: Callable, identity: Identity, token: str):
+
+class Socket:
+    """One open stream: a sender and a reader, until either side (or the session check) ends it."""
+
+    def __init__(self, streams: Streams, send: Callable, receive: Callable, identity: Identity):
         self._streams = streams
         self._send = send
         self._receive = receive
-        self._identity = identity
-        self._token = token
+        self.identity = identity
         self._outbox = Outbox(streams.queue_size, self._fell_behind)
         self._end: asyncio.Future[tuple[int, str, str | None]] = asyncio.get_running_loop().create_future()
         self._subscription: Subscription | None = None
@@ -194,13 +216,13 @@ class Socket:
         streams = self._streams
         try:
             self._subscription = await streams.blocking(
-                streams.broker.subscribe, self._identity.channels, streams.hub.sink(self._take))
+                streams.broker.subscribe, self.identity.channels, streams.hub.sink(self._take))
             if self._end.done():  # ended (server stopping) while subscribing
                 await _close(self._send, *self._end.result())
                 return
             await self._send({"type": "websocket.send",
-                              "text": encode({"type": "ready", "data": {"user_id": self._identity.user_id}})})
-            tasks = [asyncio.ensure_future(part()) for part in (self._forward, self._read, self._recheck)]
+                              "text": encode({"type": "ready", "data": {"user_id": self.identity.user_id}})})
+            tasks = [asyncio.ensure_future(part()) for part in (self._forward, self._read)]
             done, _ = await asyncio.wait([*tasks, self._end], return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
                 task.cancel()
@@ -228,7 +250,7 @@ class Socket:
 
     def _fell_behind(self) -> None:
         log.info("realtime: socket of user %s fell %d events behind; closing it",
-                 self._identity.user_id, self._streams.queue_size)
+                 self.identity.user_id, self._streams.queue_size)
         self.finish(CLOSE_TRY_AGAIN, "Reconnect and catch up", FALLEN_BEHIND)
         if self._subscription is not None:
             self._subscription.close()  # stop receiving now, not once the close gets through
@@ -257,17 +279,6 @@ class Socket:
                 return
             if _is_ping(message.get("text")):
                 self._outbox.push((None, PONG))
-
-    async def _recheck(self) -> None:
-        # The first check at a random point of the period, so thousands of sockets that connected
-        # together do not all query the database in the same second.
-        await asyncio.sleep(REVALIDATE_SECONDS * random.uniform(0.5, 1.0))
-        while True:
-            problem = await self._streams.blocking(session_problem, self._streams.app, self._token)
-            if problem:
-                self.finish(CLOSE_UNAUTHORIZED, problem, problem)
-                return
-            await asyncio.sleep(REVALIDATE_SECONDS)
 
 
 def _unexpected(error: BaseException | None) -> bool:
