@@ -173,7 +173,6 @@ class Streams:
             for wait in late:
                 wait.cancel()
 
-
     async def _recheck_sessions(self) -> None:
         """Every `REVALIDATE_SECONDS`, one batch check of every open socket's session; a socket whose
         session was revoked (or expired, or its user deactivated) is closed with 4401."""

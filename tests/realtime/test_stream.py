@@ -7,12 +7,13 @@ Redis.
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from studysync.auth.current import COLLEGE_SUSPENDED, INVALID_TOKEN, session_problems
-from studysync.db import db, new_id
+from studysync.db import db, new_id, utcnow
 from studysync.models import AuthSession, College, GroupMember, StudyGroup, User
 from studysync.realtime import group_channel, stream as stream_module, user_channel
 from studysync.services.events import pending_events, publish_after_commit
@@ -223,8 +224,13 @@ def test_the_batch_session_check_refuses_what_a_request_would(app, factory, clie
                     session_of[deactivated.id]: deactivated.id, session_of[suspended.student.id]: suspended.student.id,
                     "no-such-session": live.id}
         sessions_mismatch = {session_of[live.id]: someone_else.id}
+        long_ago = utcnow() - timedelta(hours=2)
+        db.session.get(AuthSession, session_of[live.id]).last_used_at = long_ago
+        db.session.commit()
         problems = session_problems(sessions)
         mismatch = session_problems(sessions_mismatch)
+        db.session.expire_all()
+        assert db.session.get(AuthSession, session_of[live.id]).last_used_at > long_ago  # the check counts as use
     assert problems == {session_of[logged_out.id]: INVALID_TOKEN, session_of[deactivated.id]: INVALID_TOKEN,
                         session_of[suspended.student.id]: COLLEGE_SUSPENDED, "no-such-session": INVALID_TOKEN}
     assert mismatch == {session_of[live.id]: INVALID_TOKEN}
