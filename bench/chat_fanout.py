@@ -28,7 +28,8 @@ Also measured, in the in-process run: the p99 of GET /api/v1/auth/me (sequential
 keep-alive connection) with no sockets and with all sockets open and idle; the worker's resident
 memory with none and with each socket count (per 1,000 sockets); and at the end the plain API's
 throughput (GET /api/v1/auth/me from --http-clients keep-alive connections) through this server and
-through the previous one (gthread, 32 threads, wsgi:app), alternating A B A B in the same run.
+through the previous one (gthread, 32 threads, wsgi:app), alternating A B A B A B in the same run
+(medians: on a shared machine single rounds vary by a factor of two).
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -405,11 +407,11 @@ async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: 
 
 def compare_throughput(workdir: Path, url: str, tokens: list[str], args: argparse.Namespace) -> None:
     print(f"\n== plain API throughput: GET /api/v1/auth/me, {args.http_clients} keep-alive clients, "
-          f"{args.http_seconds:.0f} s per round, rounds A B A B")
+          f"{args.http_seconds:.0f} s per round, rounds A B A B A B")
     results: dict[str, list[float]] = {"asgi": [], "gthread": []}
     configurations = {"asgi": ([], "asgi:app"),
                       "gthread": (["--worker-class", "gthread", "--threads", "32"], "wsgi:app")}
-    for name in ("asgi", "gthread", "asgi", "gthread"):
+    for name in ("asgi", "gthread") * 3:
         extra, app = configurations[name]
         server = Gunicorn(workdir, url, None, extra, app)
         try:
@@ -418,8 +420,8 @@ def compare_throughput(workdir: Path, url: str, tokens: list[str], args: argpars
         finally:
             server.stop()
         print(f"  {name:8s} {results[name][-1]:7.0f} req/s", flush=True)
-    asgi, gthread = sum(results["asgi"]) / 2, sum(results["gthread"]) / 2
-    print(f"  mean: asgi (uvicorn worker, this server) {asgi:.0f} req/s, gthread (32 threads, before) "
+    asgi, gthread = statistics.median(results["asgi"]), statistics.median(results["gthread"])
+    print(f"  median: asgi (uvicorn worker, this server) {asgi:.0f} req/s, gthread (32 threads, before) "
           f"{gthread:.0f} req/s: {asgi / gthread:.0%} of gthread")
 
 
