@@ -38,7 +38,8 @@ class BufferedWSGI:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         body = await self._body(receive)
         environ = build_environ(scope, io.BytesIO(body))
-        if "CONTENT_LENGTH" not in environ and body:  # chunked upload: tell Flask how much there is
+        environ["wsgi.input_terminated"] = True  # the whole body is here, chunked or not (as gunicorn says)
+        if len(body) >= self.max_body:  # a chunked upload cut short: Flask refuses it by length (413)
             environ["CONTENT_LENGTH"] = str(len(body))
         loop = asyncio.get_running_loop()
         status, headers, content = await loop.run_in_executor(self._executor, self._run, environ)
