@@ -1,7 +1,7 @@
 # StudySync — `make run` serves the API on :5000, `make test` runs the suite on every configured database.
 #
 #   make run     virtualenv + requirements (skipped when unchanged) → alembic upgrade head → demo college
-#                → gunicorn wsgi:app on 0.0.0.0:5000 (deploy/gunicorn.conf.py)
+#                → gunicorn asgi:app on 0.0.0.0:5000 (deploy/gunicorn.conf.py)
 #   make test    the suite on SQLite, and on PostgreSQL / MariaDB when TEST_POSTGRES_URL / TEST_MYSQL_URL
 #                are set (CI=true: a missing one is a failure). PYTEST_ARGS="-k groups -x" narrows it.
 #   make bench   every bench/*.py script (BENCH_ARGS are passed to each)
@@ -66,8 +66,8 @@ seed: migrate
 run: migrate
 	@$(DEMO_SYSADMIN)
 	$(VENV)/bin/flask --app wsgi seed-demo
-	echo "Serving wsgi:app on http://0.0.0.0:$${PORT:-5000} (API under /api/v1, health at /api/v1/health)"
-	exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+	echo "Serving asgi:app on http://0.0.0.0:$${PORT:-5000} (API under /api/v1, health at /api/v1/health)"
+	exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py asgi:app
 
 # One pytest run per backend. Exit code 5 (nothing collected) counts as a failure, so an empty or
 # mis-collected run can never pass; the summary names every backend that ran, failed or was skipped.

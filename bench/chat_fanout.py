@@ -1,67 +1,62 @@
-"""Group chat fan-out latency: one post, every member's open socket.
+"""Live events at scale: fan-out to thousands of open sockets, and the plain API beside them.
 
-    .venv/bin/python bench/chat_fanout.py                        # 200 sockets, 50 posts, both runs
-    .venv/bin/python bench/chat_fanout.py --clients 200 --posts 50 --only redis
+    .venv/bin/python bench/chat_fanout.py                       # 1,000 and 5,000 sockets, both brokers
+    .venv/bin/python bench/chat_fanout.py --sockets 200 1000 --posts 20 --only in-process
 
-What it measures. --clients students, all active members of one group, each hold a WebSocket on
-GET /api/v1/stream (simple-websocket clients, as the tests use) against a real gunicorn server
-(deploy/gunicorn.conf.py, gthread). The group's leader, who holds no socket, then posts --posts
-messages over HTTP one after another; each post waits until every socket has its
-`message.created` before the next is sent. Per post it records
+The server is the default configuration, exactly as `make run` starts it: gunicorn -c
+deploy/gunicorn.conf.py asgi:app (uvicorn's worker; one worker without REDIS_URL, two with it), no
+thread tuning. Rate limits are off (RATELIMIT_ENABLED=false: 50 posts a minute is the production
+limit). The database is a throwaway SQLite file built by `alembic upgrade head`; the users (one
+socket each, so the per-user cap of 5 never applies), one big group of all of them and 100 small
+groups (user i in group i % 100) are created through the services and models.
 
-  fan-out = (when the LAST socket received the message) - (when the POST's HTTP response arrived)
+One asyncio process (uvloop, the `websockets` client) holds every socket. For each socket count in
+--sockets it opens sockets up to that count, then the leader (a member of every group, holding no
+socket) posts --posts messages one at a time, each waiting until every recipient has it:
 
-and prints p50, p99 and max in ms (nearest rank: with 50 posts p99 is the 50th of 50, i.e. the
-max; raise --posts for a p99 distinct from it). The event is published after the commit but
-before the response is written, so some sockets may have it before the response arrives;
-fan-out can then be small or even negative. The same figures counted from the moment
-the request was sent (which always covers the whole path) and the POST's own round trip follow.
+  one group   : every post goes to the big group, i.e. to every open socket;
+  100 groups  : posts go to the small groups in turn, each reaching 1/100 of the sockets.
 
-It runs twice in one process:
-  (1) in-process broker: one gunicorn worker with --clients + 16 threads, REDIS_URL unset;
-  (2) Redis broker (--redis-url): two gunicorn workers, each with --clients + 16 threads, so the
-      sockets spread over both workers (the split is printed) and every event crosses Redis
-      (the Redis broker delivers even same-worker events through Redis).
-The app's Redis prefix is not configurable from the environment, so (2) uses the default
-"studysync:" prefix; the channel names are fresh UUIDs, so nothing else on that Redis hears them.
-Rate limits are off (RATELIMIT_ENABLED=false): 50 posts a minute is the production limit.
+  fan-out = (when the LAST recipient received the message) - (when the POST's HTTP response arrived)
 
-The database is a throwaway SQLite file built by `alembic upgrade head`; the college, the users
-(bcrypt rounds 4) and the group are created directly through the services and models.
+p50 and p99 are nearest rank (with 50 posts p99 is the maximum). The event is published after the
+commit but before the response is written, so fan-out can be small or negative for few sockets.
+Receipts are stamped when the client's recv() returns, on the same 2 cores as the server: the
+figures are an upper bound for remote clients. The CPU seconds of both sides are printed.
 
-How a receipt is timed, and what that costs. Each simple-websocket client already runs one
-reader thread; `TimedClient` stamps time.perf_counter() in that thread as soon as recv() has
-returned the bytes (wsproto has buffered them, not yet decoded the frame), then only checks the
-frame's type and bumps a counter under a lock (no JSON decoding during the run; the frames are
-checked against the posted message ids afterwards). Still, the --clients reader threads run on
-the same machine as the server: on a small box they compete with the server's threads for the
-cores (and, within this process, for the GIL), so the figures are an upper bound for what remote
-clients would see. The CPU seconds used by this process (the clients) and by the gunicorn
-processes while posting are printed to show the split.
+Also measured, in the in-process run: the p99 of GET /api/v1/auth/me (sequential requests on one
+keep-alive connection) with no sockets and with all sockets open and idle; the worker's resident
+memory with none and with each socket count (per 1,000 sockets); and at the end the plain API's
+throughput (GET /api/v1/auth/me from --http-clients keep-alive connections) through this server and
+through the previous one (gthread, 32 threads, wsgi:app), alternating A B A B A B in the same run
+(medians: on a shared machine single rounds vary by a factor of two).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import math
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import simple_websocket  # noqa: E402
+import uvloop  # noqa: E402
+import websockets  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
@@ -75,7 +70,8 @@ from studysync.tenancy import tenant_context  # noqa: E402
 PASSWORD = "Student@1234"
 SECRET = "bench-chat-fanout-" * 4
 CREATED = '{"type":"message.created"'  # how the stream serialises it (compact JSON, type first)
-WAIT_SECONDS = 30.0
+SMALL_GROUPS = 100
+WAIT_SECONDS = 60.0
 
 
 # Setup -----------------------------------------------------------------------------------------
@@ -88,8 +84,8 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-def build_group(url: str, clients: int) -> tuple[str, str, list[str]]:
-    """The group id, the leader's token and one token per member with a socket."""
+def build(url: str, users: int) -> tuple[str, list[str], str, list[str]]:
+    """The big group's id, the small groups' ids, the leader's token and one token per user."""
     app = create_app(database_url=url, jwt_secret_key=SECRET, bcrypt_rounds=4, redis_url=None,
                      sysadmin_email=None, sysadmin_password=None, embedding_model="hashing")
     info = sessions.ClientInfo("bench", "127.0.0.1")
@@ -97,25 +93,32 @@ def build_group(url: str, clients: int) -> tuple[str, str, list[str]]:
         college = colleges.create_college("Bench College", "bench", "Bench Admin", "admin@bench.edu",
                                           "Admin@1234", ["core", "chat"]).college
         with tenant_context(college.id):
-            people = [students.create_student({"name": f"Bench Student {i:04d}", "email": f"s{i:04d}@bench.edu",
+            people = [students.create_student({"name": f"Bench Student {i:05d}", "email": f"s{i:05d}@bench.edu",
                                                "department": "Computer Science", "year": 1}, PASSWORD)[0]
-                      for i in range(clients + 1)]
+                      for i in range(users + 1)]
             leader, members = people[0], people[1:]
             now = utcnow()
-            group = StudyGroup(id=new_id(), name="Fan-out", leader_id=leader.id, created_by=leader.id,
-                               max_members=len(people), member_count=len(people), created_at=now, updated_at=now)
-            db.session.add(group)
-            db.session.flush()
-            db.session.add_all(GroupMember(group_id=group.id, user_id=p.id, role="leader" if p is leader else "member",
-                                           status="active", joined_at=now, created_at=now) for p in people)
+
+            def group(name: str, joined: list) -> str:
+                row = StudyGroup(id=new_id(), name=name, leader_id=leader.id, created_by=leader.id,
+                                 max_members=len(joined) + 1, member_count=len(joined) + 1,
+                                 created_at=now, updated_at=now)
+                db.session.add(row)
+                db.session.flush()
+                db.session.add_all(GroupMember(group_id=row.id, user_id=p.id, role="leader" if p is leader else "member",
+                                               status="active", joined_at=now, created_at=now)
+                                   for p in [leader, *joined])
+                return row.id
+
+            big = group("Everyone", members)
+            small = [group(f"Small {g}", members[g::SMALL_GROUPS]) for g in range(SMALL_GROUPS)]
             db.session.commit()
-            group_id = group.id
             tokens = [sessions.open_session(p, info).token for p in people]
     app.extensions["studysync.db"].dispose()
-    return group_id, tokens[0], tokens[1:]
+    return big, small, tokens[0], tokens[1:]
 
 
-# The server ------------------------------------------------------------------------------------
+# The servers -----------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -125,28 +128,24 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn -c deploy/gunicorn.conf.py wsgi:app` on a free port, output to a log file."""
+    """gunicorn -c deploy/gunicorn.conf.py on a free port; `extra` arguments only for the gthread baseline."""
 
-    def __init__(self, workdir: Path, database_url: str, workers: int, threads: int, redis_url: str | None):
+    def __init__(self, workdir: Path, database_url: str, redis_url: str | None, extra: list[str], app: str):
         self.port = free_port()
         self.log_path = workdir / f"gunicorn-{self.port}.log"
         env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET_KEY": SECRET, "BCRYPT_ROUNDS": "4",
                "REDIS_URL": redis_url or "", "RATELIMIT_ENABLED": "false", "EMBEDDING_MODEL": "hashing",
-               "SYSADMIN_EMAIL": "", "SYSADMIN_PASSWORD": "", "PYTHONPATH": str(ROOT)}
+               "SYSADMIN_EMAIL": "", "SYSADMIN_PASSWORD": "", "PORT": str(self.port), "PYTHONPATH": str(ROOT)}
+        for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "STREAM_MAX_SOCKETS_PER_USER", "STREAM_QUEUE_SIZE"):
+            env.pop(name, None)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--threads", str(threads), "wsgi:app"],
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *extra, app],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.workers = workers
         self._wait_ready()
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
@@ -155,13 +154,13 @@ class Gunicorn:
                 connection.request("GET", "/api/v1/health")
                 ok = connection.getresponse().status == 200
                 connection.close()
-                if ok and len(self.worker_pids()) == self.workers:
-                    time.sleep(0.5)  # let the other worker(s) finish importing the app too
+                if ok:
+                    time.sleep(1.0)  # let any other worker finish importing the app too
                     return
             except OSError:
                 pass
             time.sleep(0.2)
-        raise SystemExit(f"gunicorn not ready after 60 s: {self.log_path.read_text()[-3000:]}")
+        raise SystemExit(f"gunicorn not ready after 90 s: {self.log_path.read_text()[-3000:]}")
 
     def worker_pids(self) -> list[int]:
         pids = []
@@ -175,138 +174,174 @@ class Gunicorn:
                     pids.append(int(entry))
         return sorted(pids)
 
+    def rss_mib(self) -> float:
+        """Resident memory of the workers (VmRSS), MiB."""
+        total = 0
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
+
     def cpu_seconds(self) -> float:
-        """User + system CPU of the master and its workers so far."""
         total = 0
         for pid in [self.process.pid, *self.worker_pids()]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+            total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
-
-    def sockets_per_worker(self) -> list[int]:
-        """Established connections on our port held by each worker (from /proc; Linux only)."""
-        inodes = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            try:
-                lines = Path(table).read_text().splitlines()[1:]
-            except OSError:
-                continue
-            for line in lines:
-                parts = line.split()
-                if int(parts[1].rsplit(":", 1)[1], 16) == self.port and parts[3] == "01":
-                    inodes.add(parts[9])
-        counts = []
-        for pid in self.worker_pids():
-            held = 0
-            try:
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    try:
-                        target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    except OSError:
-                        continue
-                    if target.startswith("socket:[") and target[8:-1] in inodes:
-                        held += 1
-            except OSError:
-                pass
-            counts.append(held)
-        return counts
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=40)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
 
 
-# The clients -----------------------------------------------------------------------------------
+# Plain HTTP ------------------------------------------------------------------------------------
 
 
-class Tally:
-    """How many sockets have received their n-th `message.created` (n = 1, 2, ...)."""
-
-    def __init__(self, clients: int) -> None:
-        self.clients = clients
-        self._lock = threading.Lock()
-        self._counts: dict[int, int] = {}
-        self._done: dict[int, threading.Event] = {}
-
-    def event(self, n: int) -> threading.Event:
-        with self._lock:
-            return self._done.setdefault(n, threading.Event())
-
-    def arrived(self, n: int) -> None:
-        with self._lock:
-            self._counts[n] = self._counts.get(n, 0) + 1
-            if self._counts[n] == self.clients:
-                self._done.setdefault(n, threading.Event()).set()
-
-    def count(self, n: int) -> int:
-        with self._lock:
-            return self._counts.get(n, 0)
+def me_latencies(port: int, token: str, count: int) -> list[float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+    headers = {"Authorization": f"Bearer {token}"}
+    timings = []
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            connection.request("GET", "/api/v1/auth/me", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"GET /auth/me answered {response.status}")
+            timings.append(time.perf_counter() - started)
+    finally:
+        connection.close()
+    return timings
 
 
-class TimedClient(simple_websocket.Client):
-    """simple-websocket's client, stamping each frame's arrival in its own reader thread.
+def throughput(port: int, tokens: list[str], clients: int, seconds: float) -> float:
+    """Requests per second of GET /api/v1/auth/me from ``clients`` keep-alive connections."""
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
 
-    Like the tests' client it also reads frames that came in the same packet as the handshake
-    response (otherwise `ready` could sit unread until more data arrives)."""
+    def run(i: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+        headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+        while time.perf_counter() < stop:
+            connection.request("GET", "/api/v1/auth/me", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"GET /auth/me answered {response.status}")
+            counts[i] += 1
+        connection.close()
 
-    tally: Tally | None = None
-
-    def handshake(self):
-        self.frames: list[tuple[float, str]] = []
-        self.created = 0
-        super().handshake()
-        self._handle_events()
-        self.connected = True
-
-    def _handle_events(self):
-        arrived = time.perf_counter()  # recv() has just returned these bytes
-        before = len(self.input_buffer)
-        keep_going = super()._handle_events()
-        for raw in self.input_buffer[before:]:
-            self.frames.append((arrived, raw))
-            if isinstance(raw, str) and raw.startswith(CREATED):
-                self.created += 1
-                if self.tally is not None:
-                    self.tally.arrived(self.created)
-        del self.input_buffer[before:]  # nobody calls receive(): the frames live in self.frames
-        return keep_going
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
 
 
-def open_sockets(base: str, tokens: list[str], tally: Tally) -> list[TimedClient]:
-    url = base.replace("http://", "ws://") + "/api/v1/stream?token="
-
-    def one(token: str) -> TimedClient:
-        ws = TimedClient.connect(url + token)
-        ws.tally = tally
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not ws.frames and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not ws.frames or json.loads(ws.frames[0][1]).get("type") != "ready":
-            raise SystemExit(f"socket not ready: {ws.frames[:1]} (close {ws.close_reason})")
-        return ws
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(one, tokens))
-
-
-def close_sockets(sockets: list[TimedClient]) -> None:
-    for ws in sockets:
-        try:
-            ws.close()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+def post(port: int, token: str, group_id: str, n: int) -> tuple[float, float]:
+    """POST one message; (sent, answered) perf_counter stamps. One connection per post keeps it simple."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_SECONDS)
+    body = json.dumps({"content": f"fan-out message {n}", "message_type": "text"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    connection.connect()
+    sent = time.perf_counter()
+    connection.request("POST", f"/api/v1/groups/{group_id}/messages", body, headers)
+    response = connection.getresponse()
+    payload = response.read()
+    answered = time.perf_counter()
+    connection.close()
+    if response.status != 201:
+        raise SystemExit(f"POST answered {response.status}: {payload[:300]!r}")
+    return sent, answered
 
 
-# One run ---------------------------------------------------------------------------------------
+# The sockets -----------------------------------------------------------------------------------
+
+
+class Receipts:
+    """Posts go out one at a time, so every `message.created` that arrives belongs to the current one."""
+
+    def __init__(self) -> None:
+        self.expected = 0
+        self.count = 0
+        self.first = self.last = 0.0
+        self.done = asyncio.Event()
+        self.stray = 0
+
+    def start(self, expected: int) -> None:
+        self.expected, self.count = expected, 0
+        self.done.clear()
+
+    def arrived(self, at: float) -> None:
+        if self.count >= self.expected:
+            self.stray += 1
+            return
+        self.count += 1
+        if self.count == 1:
+            self.first = at
+        self.last = at
+        if self.count == self.expected:
+            self.done.set()
+
+
+async def hold(url: str, receipts: Receipts, ready: asyncio.Future) -> None:
+    try:
+        async with websockets.connect(url, open_timeout=WAIT_SECONDS, max_queue=None, compression=None) as ws:
+            first = json.loads(await ws.recv())
+            if first.get("type") != "ready":
+                raise RuntimeError(f"not ready: {first}")
+            ready.set_result(ws)
+            async for raw in ws:
+                if raw.startswith(CREATED):
+                    receipts.arrived(time.perf_counter())
+    except Exception as exc:  # noqa: BLE001 - reported by whoever waits for it
+        if not ready.done():
+            ready.set_exception(exc)
+        else:
+            raise
+
+
+class Sockets:
+    def __init__(self, base: str, tokens: list[str]) -> None:
+        self.url = base.replace("http://", "ws://") + "/api/v1/stream?token="
+        self.tokens = tokens
+        self.receipts = Receipts()
+        self.tasks: list[asyncio.Task] = []
+        self.open: list = []
+
+    async def grow(self, total: int, concurrency: int = 200) -> float:
+        started = time.perf_counter()
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(token: str):
+            async with limit:
+                ready = asyncio.get_running_loop().create_future()
+                self.tasks.append(asyncio.create_task(hold(self.url + token, self.receipts, ready)))
+                return await ready
+
+        self.open += await asyncio.gather(*(one(t) for t in self.tokens[len(self.open):total]))
+        return time.perf_counter() - started
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+# One configuration ------------------------------------------------------------------------------
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -316,63 +351,79 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary(values_s: list[float]) -> str:
     ms = [v * 1e3 for v in values_s]
-    return f"p50 {percentile(ms, 50):8.2f}   p99 {percentile(ms, 99):8.2f}   max {max(ms):8.2f}   (ms)"
+    return f"p50 {percentile(ms, 50):7.1f}  p99 {percentile(ms, 99):7.1f}  max {max(ms):7.1f} ms"
 
 
-def run(label: str, server: Gunicorn, group_id: str, leader_token: str, tokens: list[str],
-        posts: int, warmup: int) -> None:
-    print(f"\n== {label}")
-    tally = Tally(len(tokens))
-    started = time.perf_counter()
-    sockets = open_sockets(server.base, tokens, tally)
-    print(f"{len(sockets)} sockets ready in {time.perf_counter() - started:.1f} s; "
-          f"established connections per worker: {server.sockets_per_worker()}")
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT_SECONDS)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {leader_token}"}
-    sent_ids: list[str] = []
-    timings = []  # (request sent, response arrived, last receipt, first receipt)
-    client_cpu, server_cpu, wall = time.process_time(), server.cpu_seconds(), time.perf_counter()
+async def fan_out(server: Gunicorn, sockets: Sockets, leader: str, targets: list[tuple[str, int]],
+                  posts: int, warmup: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    fan = []
+    for n in range(warmup + posts):
+        group_id, expected = targets[n % len(targets)]
+        sockets.receipts.start(expected)
+        sent, answered = await loop.run_in_executor(None, post, server.port, leader, group_id, n)
+        try:
+            await asyncio.wait_for(sockets.receipts.done.wait(), WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            raise SystemExit(f"post {n}: {sockets.receipts.count}/{expected} sockets got it in {WAIT_SECONDS:.0f} s")
+        if n >= warmup:
+            fan.append(sockets.receipts.last - answered)
+    return fan
+
+
+async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: str, tokens: list[str],
+              args: argparse.Namespace, measure_idle: bool) -> None:
+    print(f"\n== {label}   (workers: {len(server.worker_pids())})", flush=True)
+    loop = asyncio.get_running_loop()
+    rss0 = server.rss_mib()
+    if measure_idle:
+        await loop.run_in_executor(None, me_latencies, server.port, tokens[0], 50)  # warm-up
+        idle0 = await loop.run_in_executor(None, me_latencies, server.port, tokens[0], args.me_requests)
+        print(f"GET /auth/me, 0 sockets open       : {summary(idle0)}")
+    print(f"worker RSS with 0 sockets: {rss0:.0f} MiB")
+    sockets = Sockets(f"http://127.0.0.1:{server.port}", tokens)
     try:
-        for n in range(1, warmup + posts + 1):
-            done = tally.event(n)
-            body = json.dumps({"content": f"fan-out message {n}", "message_type": "text"})
-            sent = time.perf_counter()
-            connection.request("POST", f"/api/v1/groups/{group_id}/messages", body, headers)
-            response = connection.getresponse()
-            payload = response.read()
-            answered = time.perf_counter()
-            if response.status != 201:
-                raise SystemExit(f"POST answered {response.status}: {payload[:500]!r}")
-            sent_ids.append(json.loads(payload)["data"]["message_id"])
-            if not done.wait(WAIT_SECONDS):
-                raise SystemExit(f"post {n}: only {tally.count(n)}/{len(sockets)} sockets received it "
-                                 f"within {WAIT_SECONDS:.0f} s")
-            if n > warmup:
-                receipts = [[t for t, raw in ws.frames if raw.startswith(CREATED)][n - 1] for ws in sockets]
-                timings.append((sent, answered, max(receipts), min(receipts)))
-        wall = time.perf_counter() - wall
-        client_cpu, server_cpu = time.process_time() - client_cpu, server.cpu_seconds() - server_cpu
+        for total in args.sockets:
+            took = await sockets.grow(total)
+            rss = server.rss_mib()
+            print(f"-- {total} sockets open (opened in {took:.1f} s); worker RSS {rss:.0f} MiB, "
+                  f"{(rss - rss0) / total * 1000:.1f} MiB per 1,000 sockets", flush=True)
+            client_cpu, server_cpu, wall = time.process_time(), server.cpu_seconds(), time.perf_counter()
+            one = await fan_out(server, sockets, leader, [(big, total)], args.posts, args.warmup)
+            print(f"  one group of {total:5d}    fan-out {summary(one)}", flush=True)
+            per_group = [(group_id, len(range(g, total, SMALL_GROUPS))) for g, group_id in enumerate(small)]
+            spread = await fan_out(server, sockets, leader, per_group, args.posts, args.warmup)
+            print(f"  100 groups of {total // SMALL_GROUPS:4d}    fan-out {summary(spread)}", flush=True)
+            print(f"  CPU while posting: clients {time.process_time() - client_cpu:.1f} s, server "
+                  f"{server.cpu_seconds() - server_cpu:.1f} s over {time.perf_counter() - wall:.1f} s wall", flush=True)
+        if measure_idle:
+            idle = await loop.run_in_executor(None, me_latencies, server.port, tokens[0], args.me_requests)
+            print(f"GET /auth/me, {len(sockets.open)} sockets open idle : {summary(idle)}")
+            print(f"  p99 ratio (idle sockets / none): {percentile(idle, 99) / percentile(idle0, 99):.2f}")
+        if sockets.receipts.stray:
+            raise SystemExit(f"{sockets.receipts.stray} message.created frames more than were sent")
     finally:
-        connection.close()
-        close_sockets(sockets)
+        await sockets.close()
 
-    # Every socket got exactly the posted messages, in order (checked after the timed part).
-    for ws in sockets:
-        got = [json.loads(raw)["data"]["message_id"] for _, raw in ws.frames if raw.startswith(CREATED)]
-        if got != sent_ids:
-            raise SystemExit(f"a socket received {len(got)} messages, not the {len(sent_ids)} posted, in order")
 
-    fan_out = [last - answered for _, answered, last, _ in timings]
-    print(f"{posts} posts (+{warmup} warm-up) to {len(sockets)} sockets; every socket got every message, in order")
-    print(f"  response arrived -> last socket has it : {summary(fan_out)}")
-    print(f"  request sent     -> last socket has it : {summary([last - sent for sent, _, last, _ in timings])}")
-    print(f"  request sent     -> first socket has it: {summary([first - sent for sent, _, _, first in timings])}")
-    print(f"  POST round trip                        : {summary([done - sent for sent, done, _, _ in timings])}")
-    early = sum(1 for v in fan_out if v < 0)
-    if early:
-        print(f"  ({early} of {posts} posts reached every socket before their HTTP response arrived)")
-    print(f"  CPU over the {wall:.1f} s of posting: clients (this process) {client_cpu:.2f} s, "
-          f"gunicorn {server_cpu:.2f} s, of {os.cpu_count()} cores x {wall:.1f} s")
+def compare_throughput(workdir: Path, url: str, tokens: list[str], args: argparse.Namespace) -> None:
+    print(f"\n== plain API throughput: GET /api/v1/auth/me, {args.http_clients} keep-alive clients, "
+          f"{args.http_seconds:.0f} s per round, rounds A B A B A B")
+    results: dict[str, list[float]] = {"asgi": [], "gthread": []}
+    configurations = {"asgi": ([], "asgi:app"),
+                      "gthread": (["--worker-class", "gthread", "--threads", "32"], "wsgi:app")}
+    for name in ("asgi", "gthread") * 3:
+        extra, app = configurations[name]
+        server = Gunicorn(workdir, url, None, extra, app)
+        try:
+            throughput(server.port, tokens, args.http_clients, 2)  # warm-up
+            results[name].append(throughput(server.port, tokens, args.http_clients, args.http_seconds))
+        finally:
+            server.stop()
+        print(f"  {name:8s} {results[name][-1]:7.0f} req/s", flush=True)
+    asgi, gthread = statistics.median(results["asgi"]), statistics.median(results["gthread"])
+    print(f"  median: asgi (uvicorn worker, this server) {asgi:.0f} req/s, gthread (32 threads, before) "
+          f"{gthread:.0f} req/s: {asgi / gthread:.0%} of gthread")
 
 
 def load() -> str:
@@ -381,34 +432,42 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=200, help="sockets, all members of the group (default 200)")
-    parser.add_argument("--posts", type=int, default=50, help="timed posts per run (default 50)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed posts first (default 3)")
+    parser.add_argument("--sockets", type=int, nargs="+", default=[1000, 5000], help="socket counts, ascending")
+    parser.add_argument("--posts", type=int, default=50, help="timed posts per scenario (default 50)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--me-requests", type=int, default=500, help="GET /auth/me for the idle p99 (default 500)")
+    parser.add_argument("--http-clients", type=int, default=8)
+    parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--only", choices=("in-process", "redis"), help="run one configuration")
+    parser.add_argument("--only", choices=("in-process", "redis", "throughput"))
     args = parser.parse_args()
 
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < max(args.sockets) + 1000:
+        raise SystemExit(f"open-file limit {hard} is too low for {max(args.sockets)} sockets (ulimit -Hn)")
     workdir = Path(tempfile.mkdtemp(prefix="studysync-fanout-"))
     url = f"sqlite:///{workdir / 'bench.db'}"
-    threads = args.clients + 16  # one per socket, and room for the posts
     try:
         migrate(url)
-        group_id, leader_token, tokens = build_group(url, args.clients)
+        started = time.perf_counter()
+        big, small, leader, tokens = build(url, max(args.sockets))
         print(f"cores: {os.cpu_count()}   load average: {load()}   python {platform.python_version()}   "
-              f"database: SQLite (WAL) in {workdir}")
-        print(f"clients: {args.clients} WebSockets (simple-websocket), all members of one group; "
-              f"posts: {args.posts} (+{args.warmup} warm-up) by the group's leader (no socket), one at a time")
-        print(f"server: gunicorn -c deploy/gunicorn.conf.py (gthread), threads per worker: {threads}")
-        configurations = [("in-process", "(1) in-process broker, gunicorn 1 worker", 1, None),
-                          ("redis", f"(2) Redis broker ({args.redis_url}), gunicorn 2 workers", 2, args.redis_url)]
-        for key, label, workers, redis_url in configurations:
+              f"database: SQLite in {workdir} ({len(tokens)} users set up in {time.perf_counter() - started:.0f} s)")
+        print("server: gunicorn -c deploy/gunicorn.conf.py asgi:app (default configuration); clients: one asyncio "
+              f"process (uvloop, websockets {websockets.__version__}), one socket per user; open-file limit {hard}")
+        configurations = [("in-process", "(1) in-process broker", None),
+                          ("redis", f"(2) Redis broker ({args.redis_url})", args.redis_url)]
+        for key, label, redis_url in configurations:
             if args.only and args.only != key:
                 continue
-            server = Gunicorn(workdir, url, workers, threads, redis_url)
+            server = Gunicorn(workdir, url, redis_url, [], "asgi:app")
             try:
-                run(label, server, group_id, leader_token, tokens, args.posts, args.warmup)
+                uvloop.run(run(label, server, big, small, leader, tokens, args, measure_idle=key == "in-process"))
             finally:
                 server.stop()
+        if args.only in (None, "throughput"):
+            compare_throughput(workdir, url, tokens, args)
         print(f"\nload average after: {load()}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -78,16 +78,14 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from .api import legacy
     from .api.mobile import bp as mobile_bp
     from .api.v1 import register as register_v1
-    from .realtime import stream
 
     register_v1(api)
     app.register_blueprint(health.bp)
     app.register_blueprint(mobile_bp)  # the React Native app's /api/... routes, after the v1 ones
     legacy.register(app, settings.legacy_surfaces)  # the earlier systems' clients (LEGACY_SURFACES)
-    stream.register(app)  # the WebSocket /api/v1/stream
     openapi.install(app, api)  # the surfaces that are not flask-smorest views, and the docs page's files
     url_ids.install(app)  # after the blueprints: it checks every route's id parameters
-    unit_of_work.install(app, exclude={stream.stream.__name__})  # one commit per request, retried on deadlock
+    unit_of_work.install(app)  # one commit per request, retried on deadlock (the stream is served by asgi.py)
     register_error_handlers(app)  # after api.init_app, so the envelope replaces smorest's handler
 
     from .cli import register_cli

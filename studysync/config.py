@@ -61,6 +61,8 @@ class Settings:
     bulk_retry_seconds: float = 60.0  # how long a bulk import keeps retrying a row the database refused
     bulk_stalled_seconds: float = 120.0  # a running job that has not moved for this long lost its worker
     legacy_surfaces: str = "seed000,seed001,seed003"  # api/legacy: the earlier systems' clients served
+    stream_max_sockets_per_user: int = 5  # open /api/v1/stream sockets per user and worker
+    stream_queue_size: int = 256  # events waiting for one socket before it is closed with 1013
 
     def with_overrides(self, **overrides) -> "Settings":
         return replace(self, **overrides)
@@ -139,6 +141,10 @@ def load_config(**overrides) -> Settings:
     for name, variable in _SECONDS.items():
         if variable in env:
             values[name] = float(env[variable])
+    if "STREAM_MAX_SOCKETS_PER_USER" in env:
+        values["stream_max_sockets_per_user"] = int(env["STREAM_MAX_SOCKETS_PER_USER"])
+    if "STREAM_QUEUE_SIZE" in env:
+        values["stream_queue_size"] = int(env["STREAM_QUEUE_SIZE"])
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known
     if unknown:

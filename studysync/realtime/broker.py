@@ -90,13 +90,24 @@ class Subscription:
     and the WebSocket layer tells the client to reconnect and catch up over REST.
 
     Events are shared between subscriptions: treat them as read-only.
+
+    With a ``sink`` the subscription keeps no queue: each event is handed to ``sink(event)`` in the
+    delivering thread, and ``sink(None)`` once when it closes. The WebSocket stream uses that to move
+    events onto its event loop, where each socket keeps its own bounded queue.
     """
 
-    def __init__(self, registry: LocalRegistry, channels: Iterable[str] | str, maxsize: int) -> None:
+    def __init__(
+        self,
+        registry: LocalRegistry,
+        channels: Iterable[str] | str,
+        maxsize: int,
+        sink: Callable[[dict | None], None] | None = None,
+    ) -> None:
         if maxsize < 1:
             raise ValueError("a subscription queue holds at least one event")
         self._registry = registry
         self._maxsize = maxsize
+        self._sink = sink
         self._items: deque[dict] = deque()
         self._cond = threading.Condition()  # guards _items, _closed, _overflowed
         self._membership = threading.Lock()  # serialises add/remove/close so the registry matches _channels
@@ -163,6 +174,10 @@ class Subscription:
 
     def _offer(self, event: dict) -> None:
         """Called by the publishing (or Redis listener) thread: never waits for the reader."""
+        if self._sink is not None:
+            if not self._closed:
+                self._sink(event)
+            return
         with self._cond:
             if self._closed:
                 return
@@ -184,6 +199,8 @@ class Subscription:
         with self._membership:
             self._registry.detach(self, list(self._channels))
             self._channels.clear()
+        if self._sink is not None:
+            self._sink(None)
 
 
 class LocalRegistry:
@@ -266,8 +283,10 @@ class Broker(abc.ABC):
         """
 
     @abc.abstractmethod
-    def subscribe(self, channels: Iterable[str] | str) -> Subscription:
-        """A new subscription, already listening when this returns."""
+    def subscribe(
+        self, channels: Iterable[str] | str, sink: Callable[[dict | None], None] | None = None
+    ) -> Subscription:
+        """A new subscription, already listening when this returns (``sink``: see `Subscription`)."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -293,10 +312,12 @@ class InProcessBroker(Broker):
         if not self._closed:
             self._registry.deliver(names, copy)
 
-    def subscribe(self, channels: Iterable[str] | str) -> Subscription:
+    def subscribe(
+        self, channels: Iterable[str] | str, sink: Callable[[dict | None], None] | None = None
+    ) -> Subscription:
         if self._closed:
             raise RuntimeError("broker is closed")
-        return Subscription(self._registry, channels, self._queue_size)
+        return Subscription(self._registry, channels, self._queue_size, sink)
 
     def close(self) -> None:
         self._closed = True
@@ -379,11 +400,13 @@ class RedisBroker(Broker):
 
     # -- subscribing ------------------------------------------------------------------------------
 
-    def subscribe(self, channels: Iterable[str] | str) -> Subscription:
+    def subscribe(
+        self, channels: Iterable[str] | str, sink: Callable[[dict | None], None] | None = None
+    ) -> Subscription:
         if self._stopping.is_set():
             raise RuntimeError("broker is closed")
         self._ensure_listener()
-        return Subscription(self._registry, channels, self._queue_size)
+        return Subscription(self._registry, channels, self._queue_size, sink)
 
     def close(self) -> None:
         self._stopping.set()

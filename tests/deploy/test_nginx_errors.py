@@ -104,7 +104,7 @@ def gunicorn(migrated_database):
            "EMBEDDING_MODEL": "hashing", "RATELIMIT_ENABLED": "false", "REDIS_URL": "", "SYSADMIN_EMAIL": "",
            "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4"}
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-                                "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+                                "--bind", f"127.0.0.1:{port}", "asgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_port(port, process)
     _wait_for_the_app(port, process)

@@ -58,7 +58,7 @@ for backend in "${backends[@]}"; do
 
     DATABASE_URL=$url JWT_SECRET_KEY=$SECRET BCRYPT_ROUNDS=4 EMBEDDING_MODEL=hashing RATELIMIT_ENABLED=false \
         REDIS_URL= SYSADMIN_EMAIL= PORT=$PORT WEB_CONCURRENCY=1 GUNICORN_THREADS=8 \
-        .venv/bin/gunicorn -c deploy/gunicorn.conf.py --bind "127.0.0.1:$PORT" wsgi:app \
+        .venv/bin/gunicorn -c deploy/gunicorn.conf.py --bind "127.0.0.1:$PORT" asgi:app \
         >"$REPORT_DIR/gunicorn-$backend.log" 2>&1 &
     server_pid=$!
 

@@ -11,9 +11,9 @@ import uuid
 import pytest
 import simple_websocket
 from simple_websocket import ConnectionClosed
-from werkzeug.serving import make_server
 
 from studysync.realtime import user_channel
+from tests.support.live import serving
 
 WAIT = 5.0  # upper bound for an expected event; a passing test returns as soon as it arrives
 
@@ -75,13 +75,9 @@ class Client(simple_websocket.Client):
 
 @pytest.fixture
 def live_url(app):
-    """The test's app behind werkzeug's threaded server (one thread per socket, like gthread)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
+    """The test's app served as the worker serves it (uvicorn; the stream on the event loop)."""
+    with serving(app) as url:
+        yield url
 
 
 def ws_url(base, token=None):

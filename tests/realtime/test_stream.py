@@ -1,21 +1,23 @@
 """The live stream end to end: a real server, real WebSocket clients, events only after commits.
 
-The app runs under werkzeug's threaded server in this process (one thread per socket, like gunicorn's
-gthread workers); the cross-process test starts two app processes that share only the database and
+The app runs under uvicorn in this process, served as the gunicorn worker serves it (the stream on
+the event loop); the cross-process test starts two app processes that share only the database and
 Redis.
 """
 import json
 import socket
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from studysync.db import db, new_id
-from studysync.models import GroupMember, StudyGroup
+from studysync.auth.current import COLLEGE_SUSPENDED, INVALID_TOKEN, session_problems
+from studysync.db import db, new_id, utcnow
+from studysync.models import AuthSession, College, GroupMember, StudyGroup, User
 from studysync.realtime import group_channel, stream as stream_module, user_channel
 from studysync.services.events import pending_events, publish_after_commit
-from studysync.tenancy import tenant_context
+from studysync.tenancy import all_tenants, tenant_context
 from tests.conftest import TEST_SECRET
 from tests.support.processes import app_process
 
@@ -215,3 +217,33 @@ def test_two_app_processes_share_events_through_redis(migrated_database, redis_u
             assert events_until(ws, is_dm("across processes"))[-1] == {"type": "dm.created", "data": sent}
         finally:
             ws.close()
+
+
+def test_the_batch_session_check_refuses_what_a_request_would(app, factory, client):
+    """The stream re-checks all its sockets' sessions in one batch: it must refuse exactly what
+    a request with the same token would be refused."""
+    kit, suspended = factory.college(students_count=4), factory.college()
+    live, logged_out, deactivated, someone_else = kit.students
+    assert client.post("/api/v1/auth/logout", headers=logged_out.headers).status_code == 200
+    with app.app_context(), all_tenants():
+        db.session.get(User, deactivated.id).status = "inactive"
+        db.session.get(College, suspended.id).status = "suspended"
+        db.session.commit()
+        session_of = {actor.id: db.session.execute(select(AuthSession.id).where(AuthSession.user_id == actor.id))
+                      .scalar_one() for actor in (live, logged_out, deactivated, suspended.student)}
+        sessions = {session_of[live.id]: live.id, session_of[logged_out.id]: logged_out.id,
+                    session_of[deactivated.id]: deactivated.id, session_of[suspended.student.id]: suspended.student.id,
+                    "no-such-session": live.id}
+        sessions_mismatch = {session_of[live.id]: someone_else.id}
+        long_ago = utcnow() - timedelta(hours=2)
+        db.session.get(AuthSession, session_of[live.id]).last_used_at = long_ago
+        db.session.commit()
+        problems = session_problems(sessions)
+        mismatch = session_problems(sessions_mismatch)
+        db.session.expire_all()
+        assert db.session.get(AuthSession, session_of[live.id]).last_used_at > long_ago  # the check counts as use
+    assert problems == {session_of[logged_out.id]: INVALID_TOKEN, session_of[deactivated.id]: INVALID_TOKEN,
+                        session_of[suspended.student.id]: COLLEGE_SUSPENDED, "no-such-session": INVALID_TOKEN}
+    assert mismatch == {session_of[live.id]: INVALID_TOKEN}
+    for actor, status in ((live, 200), (logged_out, 401), (deactivated, 401), (suspended.student, 401)):
+        assert client.get("/api/v1/auth/me", headers=actor.headers).status_code == status

@@ -1,4 +1,4 @@
-"""The app under gunicorn, as `make run` serves it (deploy/gunicorn.conf.py, gthread workers).
+"""The app under gunicorn, as `make run` serves it (deploy/gunicorn.conf.py: uvicorn workers, asgi:app).
 
 Fault tests need the production server's real thread limit: with the werkzeug test server every
 request gets a fresh thread, so requests stuck on a frozen database could never starve the others.
@@ -31,7 +31,7 @@ def free_port(first: int, last: int) -> int:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_path: Path, ports: tuple[int, int], threads: int = 4):
-    """Yield the base URL of a gunicorn serving wsgi:app with `env`; stop it afterwards."""
+    """Yield the base URL of a gunicorn serving asgi:app with `env`; stop it afterwards."""
     port = free_port(*ports)
     inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     full_env = {**inherited, "PYTHONPATH": str(ROOT), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": str(threads),
@@ -39,7 +39,7 @@ def gunicorn(env: dict[str, str], log_path: Path, ports: tuple[int, int], thread
     with open(log_path, "a") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-             "wsgi:app"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+             "asgi:app"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema
-from werkzeug.routing import Map
+from werkzeug.routing import Map, Rule
 
 from .conventions import error_statuses
 from .errors import error_refs
@@ -67,6 +67,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     return doc
 
 
+# Routes the ASGI entry serves itself, beside the Flask app (studysync/asgi.py): the live stream.
+ASGI_PATHS = frozenset({"/api/v1/stream"})
+
+
 def document(spec, url_map: Map, operations: list[Operation]) -> None:
     """Add the operations to the document, each on the app's own rule (a path the app does not serve
     is an error here, not a page of fiction)."""
@@ -76,6 +80,8 @@ def document(spec, url_map: Map, operations: list[Operation]) -> None:
         by_path.setdefault(op.path, {})[op.method] = _operation(op)
     for path, docs in by_path.items():
         rule = rules.get(PATH_PARAMETER.sub(r"<\1>", path))
+        if rule is None and path in ASGI_PATHS:  # served beside Flask by asgi.py, not by a Flask rule
+            rule = next(Map([Rule(path, endpoint=path)]).iter_rules())
         if rule is None:
             raise LookupError(f"{path} is documented but the app serves no such route")
         spec.path(rule=rule, operations=docs, described=True)

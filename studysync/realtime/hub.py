@@ -1,0 +1,127 @@
+"""The open WebSocket streams of one process, on its event loop, and the bridge that brings them events.
+
+Publishers deliver in their own thread: a request thread after its commit (in-process broker) or the
+Redis listener thread. A socket's subscription hands each event to `Hub`, which appends it to a list
+under a lock and, when no drain is pending, schedules one on the loop. A message to 5,000 sockets
+therefore costs one wake-up of the loop, and its JSON is encoded once and shared by every socket's queue.
+
+Everything else here runs on the loop thread only, so it needs no locks: the per-socket `Outbox`
+(bounded: a socket that stops reading overflows it instead of growing memory or slowing anyone else)
+and the per-user count of open sockets.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections import deque
+from functools import partial
+from typing import Any, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+# What a socket is handed: the event (None for a frame of our own, such as a pong) and its JSON text.
+Item = tuple[dict | None, str]
+
+
+def encode(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+class Receiver(Protocol):
+    def __call__(self, event: dict | None, text: str | None) -> None:
+        """An event and its text, or (None, None) once the socket's subscription has closed."""
+
+
+class Outbox:
+    """One socket's send queue. Full means the reader fell behind: ``on_overflow`` runs once, and from
+    then on the outbox drops everything (the client reconnects and catches up over REST)."""
+
+    def __init__(self, maxsize: int, on_overflow: Callable[[], None]) -> None:
+        self._items: deque[Item] = deque()
+        self._maxsize = maxsize
+        self._ready = asyncio.Event()
+        self._on_overflow = on_overflow
+        self.overflowed = False
+
+    def push(self, item: Item) -> None:
+        if self.overflowed:
+            return
+        if len(self._items) >= self._maxsize:
+            self.overflowed = True
+            self._items.clear()
+            self._on_overflow()
+            return
+        self._items.append(item)
+        self._ready.set()
+
+    async def get(self) -> Item:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+
+class Hub:
+    """Per process and event loop: hands events to sockets, counts sockets per user."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_per_user: int) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()  # guards _pending and _scheduled (any thread)
+        self._pending: list[tuple[Receiver, dict | None]] = []
+        self._scheduled = False
+        self._by_user: dict[str, set[Any]] = {}  # loop thread only
+        self.max_per_user = max_per_user
+
+    # -- any thread ---------------------------------------------------------------------------------
+
+    def sink(self, receiver: Receiver) -> Callable[[dict | None], None]:
+        """The ``sink`` for a broker subscription whose events ``receiver`` takes on the loop."""
+        return partial(self._deliver, receiver)
+
+    def _deliver(self, receiver: Receiver, event: dict | None) -> None:
+        with self._lock:
+            self._pending.append((receiver, event))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # the loop has closed: nobody is left to deliver to
+            log.debug("realtime: event for a closed event loop dropped")
+
+    # -- loop thread --------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._scheduled = False
+        texts: dict[int, str] = {}  # id() is safe: the batch keeps every event alive
+        for receiver, event in batch:
+            if event is None:
+                receiver(None, None)
+                continue
+            text = texts.get(id(event))
+            if text is None:
+                text = texts[id(event)] = encode(event)
+            receiver(event, text)
+
+    def admit(self, user_id: str, stream: Any) -> bool:
+        """Count ``stream`` as one of the user's open sockets, unless they hold ``max_per_user``."""
+        held = self._by_user.setdefault(user_id, set())
+        if len(held) >= self.max_per_user:
+            return False
+        held.add(stream)
+        return True
+
+    def leave(self, user_id: str, stream: Any) -> None:
+        held = self._by_user.get(user_id)
+        if held is None:
+            return
+        held.discard(stream)
+        if not held:
+            del self._by_user[user_id]
+
+    def streams(self) -> list[Any]:
+        return [stream for held in self._by_user.values() for stream in held]
