@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ...access import allow
 from ...db import db
@@ -118,9 +119,10 @@ class JoinRequest:
 
 
 def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
-          per_group: dict[str, dict[str, Any]] | None = None) -> list:
+          per_group: dict[str, dict[str, Any]] | None = None, leader_names: dict[str, str] | None = None) -> list:
     """`kind` for each group, with its active member ids and leader's name, in two queries for the
-    whole list. `per_group[group_id]` holds the fields a subclass adds."""
+    whole list (one when the caller's list query brought `leader_names`, by leader id).
+    `per_group[group_id]` holds the fields a subclass adds."""
     ids = [g.id for g in groups]
     members: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
@@ -131,7 +133,12 @@ def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
         ).all():
             members[group_id].append(user_id)
     leader_ids = {g.leader_id for g in groups}
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(leader_ids))).all()) if leader_ids else {}
+    if leader_names is not None:
+        names = leader_names
+    elif leader_ids:
+        names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(leader_ids))).all())
+    else:
+        names = {}
     per_group = per_group or {}
     return [kind(**{c: getattr(g, c) for c in _COLUMNS}, leader_name=names.get(g.leader_id),
                  member_ids=members.get(g.id, []), **per_group.get(g.id, {})) for g in groups]
@@ -226,14 +233,17 @@ def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> 
     condition = GroupMember.status.in_(statuses)
     if status in (None, ACTIVE):
         condition = or_(condition, StudyGroup.leader_id == actor.id)
-    stmt = (select(StudyGroup, GroupMember).outerjoin(GroupMember, mine)
+    leader = aliased(User)
+    stmt = (select(StudyGroup, GroupMember, leader.name).outerjoin(GroupMember, mine)
+            .outerjoin(leader, leader.id == StudyGroup.leader_id)
             .where(StudyGroup.is_archived.is_(False), condition)
             .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))
     result = paginate(stmt, page, limit, scalars=False)
-    groups = [group for group, _ in result.items]
+    groups = [group for group, _, _ in result.items]
+    leader_names = {group.leader_id: name for group, _, name in result.items}
     unread = group_unread_counts(actor.id, [g.id for g in groups])
     places = {}
-    for group, membership in result.items:
+    for group, membership, _ in result.items:
         current = membership is not None and membership.status in (ACTIVE, PENDING)
         places[group.id] = {
             "role": LEADER if group.leader_id == actor.id else membership.role,
@@ -242,7 +252,7 @@ def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> 
             "requested_at": membership.requested_at if membership is not None else None,
             "unread_count": unread.get(group.id, 0),
         }
-    result.items = cards(groups, MyGroup, per_group=places)
+    result.items = cards(groups, MyGroup, per_group=places, leader_names=leader_names)
     return result
 
 
