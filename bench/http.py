@@ -33,6 +33,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -246,6 +247,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=120)
     parser.add_argument("--skip-poll", action="store_true")
     args, _ = parser.parse_known_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/http.py needs wrk (Debian: apt-get install -y wrk)")
 
     folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
     url = args.database_url or f"sqlite:///{folder}/bench.db"

@@ -7,10 +7,11 @@ any client.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ...access import allow
@@ -126,11 +127,7 @@ def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
     ids = [g.id for g in groups]
     members: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
-        for group_id, user_id in db.session.execute(
-            select(GroupMember.group_id, GroupMember.user_id)
-            .where(GroupMember.group_id.in_(ids), GroupMember.status == ACTIVE)
-            .order_by(GroupMember.joined_at, GroupMember.id)
-        ).all():
+        for group_id, user_id in db.session.execute(_members_statement(), {"group_ids": ids}).all():
             members[group_id].append(user_id)
     leader_ids = {g.leader_id for g in groups}
     if leader_names is not None:
@@ -142,6 +139,14 @@ def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
     per_group = per_group or {}
     return [kind(**{c: getattr(g, c) for c in _COLUMNS}, leader_name=names.get(g.leader_id),
                  member_ids=members.get(g.id, []), **per_group.get(g.id, {})) for g in groups]
+
+
+@cache
+def _members_statement():
+    """Active members of a list of groups, built once per process (every group list runs it)."""
+    return (select(GroupMember.group_id, GroupMember.user_id)
+            .where(GroupMember.group_id.in_(bindparam("group_ids", expanding=True)), GroupMember.status == ACTIVE)
+            .order_by(GroupMember.joined_at, GroupMember.id))
 
 
 def card(group: StudyGroup) -> GroupCard:
@@ -228,17 +233,9 @@ def list_classroom_groups(actor: User, classroom_id: str, page: int, limit: int)
 def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> Page[MyGroup]:
     """The caller's non-archived groups (active and pending), and those they lead without being a
     member (a teacher's classroom groups), with the caller's role and status."""
-    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == actor.id)
     statuses = (status,) if status else (ACTIVE, PENDING)
-    condition = GroupMember.status.in_(statuses)
-    if status in (None, ACTIVE):
-        condition = or_(condition, StudyGroup.leader_id == actor.id)
-    leader = aliased(User)
-    stmt = (select(StudyGroup, GroupMember, leader.name).outerjoin(GroupMember, mine)
-            .outerjoin(leader, leader.id == StudyGroup.leader_id)
-            .where(StudyGroup.is_archived.is_(False), condition)
-            .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))
-    result = paginate(stmt, page, limit, scalars=False)
+    result = paginate(_my_groups_statement(status in (None, ACTIVE)), page, limit, scalars=False,
+                      params={"actor_id": actor.id, "statuses": list(statuses)})
     groups = [group for group, _, _ in result.items]
     leader_names = {group.leader_id: name for group, _, name in result.items}
     unread = group_unread_counts(actor.id, [g.id for g in groups])
@@ -254,6 +251,22 @@ def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> 
         }
     result.items = cards(groups, MyGroup, per_group=places, leader_names=leader_names)
     return result
+
+
+@cache
+def _my_groups_statement(or_led: bool):
+    """Built once per process (the app polls this list): each group with the caller's membership
+    (if any) and its leader's name; `or_led` adds the groups the caller leads without a membership."""
+    actor_id = bindparam("actor_id")
+    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == actor_id)
+    condition = GroupMember.status.in_(bindparam("statuses", expanding=True))
+    if or_led:
+        condition = or_(condition, StudyGroup.leader_id == actor_id)
+    leader = aliased(User)
+    return (select(StudyGroup, GroupMember, leader.name).outerjoin(GroupMember, mine)
+            .outerjoin(leader, leader.id == StudyGroup.leader_id)
+            .where(StudyGroup.is_archived.is_(False), condition)
+            .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))
 
 
 @allow(*COLLEGE_ROLES)
