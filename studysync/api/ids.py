@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import Flask, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..db import db
 from ..errors import NotFound
@@ -22,9 +22,12 @@ _user_exists: Check = lambda value: False  # bound to the users table by _regist
 
 def model_check(model) -> Check:
     """The row is loaded whole, under the tenant criteria: the service that reads it next by
-    primary key (`session.get`) finds it in the session instead of asking the database again."""
+    primary key (`session.get`) finds it in the session instead of asking the database again.
+    The statement is built once, here: every request with an id in its URL runs it."""
+    stmt = select(model).where(model.id == bindparam("id"))
+
     def exists(value: str) -> bool:
-        row = db.session.execute(select(model).where(model.id == value)).scalar_one_or_none()
+        row = db.session.execute(stmt, {"id": value}).scalar_one_or_none()
         if row is None:
             return False
         g.setdefault("url_rows", []).append(row)  # the session holds rows weakly: keep it for the request
