@@ -37,9 +37,34 @@ class Page(Generic[T]):
                 "pages": math.ceil(self.total / self.limit) if self.limit else 0}
 
 
-def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True) -> Page:
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    result = db.session.execute(stmt.limit(limit).offset((page - 1) * limit))
+def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True, params: dict | None = None) -> Page:
+    """A page of `stmt` and the total, in one statement: the total rides along as a window count.
+    Only a page past the end (no row to carry it) asks for the total separately. `scalars=False`
+    gives each item as a tuple of the statement's columns; `params` fill a prebuilt statement's
+    bind parameters."""
+    offset = (page - 1) * limit
+    if stmt._distinct:  # a window counts before DISTINCT removes duplicates: count them apart
+        return _paginate_counted(stmt, page, limit, scalars=scalars, params=params)
+    rows = db.session.execute(
+        stmt.add_columns(func.count().over().label("page_total")).limit(limit).offset(offset), params
+    ).all()
+    if rows:
+        total = rows[0][-1]
+    elif page == 1:
+        total = 0
+    else:
+        total = _count(stmt, params)
+    items = [row[0] for row in rows] if scalars else [tuple(row[:-1]) for row in rows]
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def _count(stmt: Select, params: dict | None = None) -> int:
+    return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()), params).scalar_one()
+
+
+def _paginate_counted(stmt: Select, page: int, limit: int, *, scalars: bool, params: dict | None) -> Page:
+    total = _count(stmt, params)
+    result = db.session.execute(stmt.limit(limit).offset((page - 1) * limit), params)
     items = result.scalars().all() if scalars else result.all()
     return Page(items=items, page=page, limit=limit, total=total)
 

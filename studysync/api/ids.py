@@ -10,18 +10,28 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import Flask, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..db import db
 from ..errors import NotFound
 
 Check = Callable[[str], bool]
 _CHECKS: dict[str, Check] = {}
+_user_exists: Check = lambda value: False  # bound to the users table by _register_core()
 
 
 def model_check(model) -> Check:
+    """The row is loaded whole, under the tenant criteria: the service that reads it next by
+    primary key (`session.get`) finds it in the session instead of asking the database again.
+    The statement is built once, here: every request with an id in its URL runs it."""
+    stmt = select(model).where(model.id == bindparam("id"))
+
     def exists(value: str) -> bool:
-        return db.session.execute(select(model.id).where(model.id == value)).first() is not None
+        row = db.session.execute(stmt, {"id": value}).scalar_one_or_none()
+        if row is None:
+            return False
+        g.setdefault("url_rows", []).append(row)  # the session holds rows weakly: keep it for the request
+        return True
 
     return exists
 
@@ -29,6 +39,11 @@ def model_check(model) -> Check:
 def register_id(param: str, check_or_model) -> None:
     _CHECKS[param] = check_or_model if callable(check_or_model) and not hasattr(check_or_model, "__table__") \
         else model_check(check_or_model)
+
+
+def _user_check(value: str) -> bool:
+    """The caller is in their own college already: only someone else's id costs a query."""
+    return value == g.user.id or _user_exists(value)
 
 
 def _own_college(value: str) -> bool:
@@ -39,8 +54,10 @@ def _register_core() -> None:
     from ..models import AuthSession, BulkImportJob, User
 
     register_id("college_id", _own_college)
-    register_id("user_id", User)
-    register_id("student_id", User)
+    global _user_exists
+    _user_exists = model_check(User)
+    register_id("user_id", _user_check)
+    register_id("student_id", _user_check)
     register_id("session_id", lambda value: True)  # checked against the owner in auth/sessions.py
     register_id("job_id", BulkImportJob)
     from ..models import FriendRequest

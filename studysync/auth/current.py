@@ -8,11 +8,12 @@ user's college — never from the body or the query string.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Callable, Mapping
 
 from flask import current_app, g, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import lazyload
 
 from ..db import db, utcnow
 from ..errors import Forbidden, Unauthorized
@@ -41,6 +42,19 @@ def bearer_token() -> str | None:
     return request.args.get("token") if request.path.endswith("/stream") else None
 
 
+@cache
+def _token_statement():
+    """Session, user and college in one statement (the college's email domains load only if read),
+    built once per process."""
+    return (
+        select(AuthSession, User, College)
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(College, College.id == User.college_id)
+        .where(AuthSession.id == bindparam("session_id"))
+        .options(lazyload(College.email_domains))
+    )
+
+
 def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
     """The user, live session and college behind `token`, or why it is refused."""
     claims = decode_token(token, current_app.config["SETTINGS"].jwt_secret_key)
@@ -48,18 +62,13 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
         return INVALID_TOKEN
     session = db.session
     with all_tenants(session):
-        row = session.execute(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id == claims.session_id)
-        ).first()
-        if row is None:
-            return INVALID_TOKEN
-        auth_session, user = row
-        now = utcnow()
-        if user.id != claims.user_id or not auth_session.is_live(now) or not user.is_active:
-            return INVALID_TOKEN
-        college = session.get(College, user.college_id) if user.college_id else None
+        row = session.execute(_token_statement(), {"session_id": claims.session_id}).first()
+    if row is None:
+        return INVALID_TOKEN
+    auth_session, user, college = row
+    now = utcnow()
+    if user.id != claims.user_id or not auth_session.is_live(now) or not user.is_active:
+        return INVALID_TOKEN
     if college is not None and not college.is_active:
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:

@@ -49,7 +49,7 @@ def classmate_or_404(actor: User, user_id: str, *, self_message: str, active: bo
     """Another user of the actor's college (never the platform's sysadmin); 400 for the actor."""
     if user_id == actor.id:
         raise BadRequest(self_message)
-    other = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+    other = db.session.get(User, user_id)  # often already loaded by the URL's id check (api/ids.py)
     if other is None or other.college_id != actor.college_id or other.role == "sysadmin" \
             or (active and not other.is_active):
         raise NotFound(USER_NOT_FOUND)

@@ -6,9 +6,10 @@ is queued with `events.publish_after_commit`: sent after that commit, dropped on
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
@@ -56,19 +57,28 @@ def notify(user_id: str, type: str, title: str, message: str, data: dict[str, An
 
 @allow(*COLLEGE_ROLES)
 def unread_count(user: User) -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ).scalar_one()
+    return db.session.execute(_unread_count_statement(), {"user_id": user.id}).scalar_one()
 
 
 @allow(*COLLEGE_ROLES)
 def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[Notification]:
-    stmt = (select(Notification).where(Notification.user_id == user.id)
+    return paginate(_list_statement(unread_only), page, limit, params={"user_id": user.id})
+
+
+# The app polls the list every 10 s: its statements are built once per process.
+
+
+@cache
+def _unread_count_statement():
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+
+
+@cache
+def _list_statement(unread_only: bool):
+    stmt = (select(Notification).where(Notification.user_id == bindparam("user_id"))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return paginate(stmt, page, limit)
+    return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
 
 
 @allow(*COLLEGE_ROLES)

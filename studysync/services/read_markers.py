@@ -6,7 +6,9 @@ reader last joined), not deleted. Counts are one query for any number of groups 
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from functools import cache
+
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..db import db
 from ..models import (
@@ -37,19 +39,26 @@ def group_unread_counts(user_id: str, group_ids: list[str]) -> dict[str, int]:
     than the user's read marker and than the moment they (last) joined."""
     if not group_ids:
         return {}
+    rows = db.session.execute(_group_unread_statement(), {"user_id": user_id, "group_ids": list(group_ids)}).all()
+    return {group_id: count for group_id, count in rows}
+
+
+@cache
+def _group_unread_statement():
+    """Built once per process: the polled group lists run it on every request."""
     message, marker, member = GroupMessage, GroupReadMarker, GroupMember
-    rows = db.session.execute(
+    user_id = bindparam("user_id")
+    return (
         select(message.group_id, func.count())
         .select_from(message)
         .join(member, and_(member.group_id == message.group_id, member.user_id == user_id))
         .outerjoin(marker, and_(marker.group_id == message.group_id, marker.user_id == user_id))
-        .where(message.group_id.in_(group_ids), message.sender_id != user_id, message.deleted_at.is_(None),
-               member.status == "active", message.created_at > member.joined_at,
+        .where(message.group_id.in_(bindparam("group_ids", expanding=True)), message.sender_id != user_id,
+               message.deleted_at.is_(None), member.status == "active", message.created_at > member.joined_at,
                or_(marker.last_read_at.is_(None),
                    after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
         .group_by(message.group_id)
-    ).all()
-    return {group_id: count for group_id, count in rows}
+    )
 
 
 def thread_unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:

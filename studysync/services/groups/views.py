@@ -7,10 +7,12 @@ any client.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ...access import allow
 from ...db import db
@@ -111,23 +113,33 @@ class JoinRequest:
 
 
 def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
-          per_group: dict[str, dict[str, Any]] | None = None) -> list:
+          per_group: dict[str, dict[str, Any]] | None = None, leader_names: dict[str, str] | None = None) -> list:
     """`kind` for each group, with its active member ids and leader's name, in two queries for the
-    whole list. `per_group[group_id]` holds the fields a subclass adds."""
+    whole list (one when the caller's list query brought `leader_names`, by leader id).
+    `per_group[group_id]` holds the fields a subclass adds."""
     ids = [g.id for g in groups]
     members: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
-        for group_id, user_id in db.session.execute(
-            select(GroupMember.group_id, GroupMember.user_id)
-            .where(GroupMember.group_id.in_(ids), GroupMember.status == ACTIVE)
-            .order_by(GroupMember.joined_at, GroupMember.id)
-        ).all():
+        for group_id, user_id in db.session.execute(_members_statement(), {"group_ids": ids}).all():
             members[group_id].append(user_id)
     leader_ids = {g.leader_id for g in groups}
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(leader_ids))).all()) if leader_ids else {}
+    if leader_names is not None:
+        names = leader_names
+    elif leader_ids:
+        names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(leader_ids))).all())
+    else:
+        names = {}
     per_group = per_group or {}
     return [kind(**{c: getattr(g, c) for c in _COLUMNS}, leader_name=names.get(g.leader_id),
                  member_ids=members.get(g.id, []), **per_group.get(g.id, {})) for g in groups]
+
+
+@cache
+def _members_statement():
+    """Active members of a list of groups, built once per process (every group list runs it)."""
+    return (select(GroupMember.group_id, GroupMember.user_id)
+            .where(GroupMember.group_id.in_(bindparam("group_ids", expanding=True)), GroupMember.status == ACTIVE)
+            .order_by(GroupMember.joined_at, GroupMember.id))
 
 
 def card(group: StudyGroup) -> GroupCard:
@@ -225,19 +237,14 @@ def list_classroom_groups(actor: User, classroom_id: str, page: int, limit: int)
 def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> Page[MyGroup]:
     """The caller's non-archived groups (active and pending), and those they lead without being a
     member (a teacher's classroom groups), with the caller's role and status."""
-    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == actor.id)
     statuses = (status,) if status else (ACTIVE, PENDING)
-    condition = GroupMember.status.in_(statuses)
-    if status in (None, ACTIVE):
-        condition = or_(condition, StudyGroup.leader_id == actor.id)
-    stmt = (select(StudyGroup, GroupMember).outerjoin(GroupMember, mine)
-            .where(StudyGroup.is_archived.is_(False), condition)
-            .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))
-    result = paginate(stmt, page, limit, scalars=False)
-    groups = [group for group, _ in result.items]
+    result = paginate(_my_groups_statement(status in (None, ACTIVE)), page, limit, scalars=False,
+                      params={"actor_id": actor.id, "statuses": list(statuses)})
+    groups = [group for group, _, _ in result.items]
+    leader_names = {group.leader_id: name for group, _, name in result.items}
     unread = group_unread_counts(actor.id, [g.id for g in groups])
     places = {}
-    for group, membership in result.items:
+    for group, membership, _ in result.items:
         current = membership is not None and membership.status in (ACTIVE, PENDING)
         places[group.id] = {
             "role": LEADER if group.leader_id == actor.id else membership.role,
@@ -246,8 +253,24 @@ def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> 
             "requested_at": membership.requested_at if membership is not None else None,
             "unread_count": unread.get(group.id, 0),
         }
-    result.items = cards(groups, MyGroup, per_group=places)
+    result.items = cards(groups, MyGroup, per_group=places, leader_names=leader_names)
     return result
+
+
+@cache
+def _my_groups_statement(or_led: bool):
+    """Built once per process (the app polls this list): each group with the caller's membership
+    (if any) and its leader's name; `or_led` adds the groups the caller leads without a membership."""
+    actor_id = bindparam("actor_id")
+    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == actor_id)
+    condition = GroupMember.status.in_(bindparam("statuses", expanding=True))
+    if or_led:
+        condition = or_(condition, StudyGroup.leader_id == actor_id)
+    leader = aliased(User)
+    return (select(StudyGroup, GroupMember, leader.name).outerjoin(GroupMember, mine)
+            .outerjoin(leader, leader.id == StudyGroup.leader_id)
+            .where(StudyGroup.is_archived.is_(False), condition)
+            .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))
 
 
 @allow(*COLLEGE_ROLES)
