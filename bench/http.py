@@ -281,9 +281,13 @@ def main() -> None:
                   f"{result.rps / base.rps:>8.0%}{result.errors:>8}", flush=True)
         if not args.skip_poll:
             poll(folder, students, args.duration)
+    except BaseException:
+        print(f"server logs kept in {folder}", file=sys.stderr)
+        raise
     finally:
         stop(app)
         stop(hello)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _script(folder: Path, name: str, students: list[Student], picks) -> Path:
