@@ -84,7 +84,8 @@ def hello_command(command_line: list[str]) -> list[str]:
     apps = [i for i, arg in enumerate(command_line) if re.fullmatch(r"[\w.]+:\w+", arg)]
     if not apps:
         raise SystemExit(f"Cannot find the app argument in: {' '.join(command_line)}")
-    return command_line[:apps[-1]] + ["bench._hello:app"] + command_line[apps[-1] + 1:]
+    hello = "bench._hello:asgi" if command_line[apps[-1]].startswith("asgi:") else "bench._hello:app"
+    return command_line[:apps[-1]] + [hello] + command_line[apps[-1] + 1:]
 
 
 def start(command_line: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -281,9 +282,13 @@ def main() -> None:
                   f"{result.rps / base.rps:>8.0%}{result.errors:>8}", flush=True)
         if not args.skip_poll:
             poll(folder, students, args.duration)
+    except BaseException:
+        print(f"server logs kept in {folder}", file=sys.stderr)
+        raise
     finally:
         stop(app)
         stop(hello)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _script(folder: Path, name: str, students: list[Student], picks) -> Path:
