@@ -6,6 +6,7 @@ import re
 import pytest
 
 from studysync.api.openapi.examples import REQUEST_EXAMPLES
+from studysync.api.openapi.surfaces import ASGI_PATHS
 from studysync.extensions import api
 
 # Routes that serve the documentation itself (and Flask's static files), not the API.
@@ -47,6 +48,7 @@ def test_every_served_route_is_in_the_spec(app, spec):
 
 def test_spec_documents_only_served_routes(app, spec):
     served = {(m.lower(), openapi_path(r.rule)) for r in app.url_map.iter_rules() for m in r.methods & METHODS}
+    served |= {("get", path) for path in ASGI_PATHS}  # served beside Flask by asgi.py
     assert {(method, path) for method, path, _ in operations(spec)} <= served
 
 

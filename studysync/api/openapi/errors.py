@@ -21,6 +21,9 @@ class ErrorEnvelopeSchema(Schema):
                                  "a nested field holds its own object of problems"})
     retryAfter = fields.Integer(metadata={"description": "429 only: seconds until the limit resets "
                                                          "(also in the `Retry-After` header)"})
+    request_id = fields.String(metadata={"description": "This request's id, also in the `X-Request-ID` "
+                                                        "header and in the server's log line: quote it "
+                                                        "when reporting a problem"})
 
 
 class MobileErrorEnvelopeSchema(ErrorEnvelopeSchema):

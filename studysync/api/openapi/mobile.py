@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from ...schemas.common import Int
+from ...schemas.group import MAX_GROUP_SIZE
 from .surfaces import Operation
 
 TAG = "mobile"
@@ -37,7 +39,7 @@ class MobileRegisterSchema(Schema):
     year = fields.String()
     subjects = fields.List(fields.String())
     learning_style = fields.String()
-    preferred_group_size = fields.Integer()
+    preferred_group_size = Int(min=2, max=20, metadata={"description": "the profile's group size (2 to 20)"})
     availability = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                                metadata={"description": "day name → time slots"})
     study_preferences = fields.List(fields.String())
@@ -54,7 +56,7 @@ class MobileCreateGroupSchema(Schema):
     description = fields.String()
     schedule = fields.String(metadata={"description": "default `Flexible`"})
     location = fields.String(metadata={"description": "default `TBD`"})
-    maxMembers = fields.Integer(metadata={"description": "a missing or non-positive value is 6"})
+    maxMembers = Int(max=MAX_GROUP_SIZE, metadata={"description": "a missing or non-positive value is 6"})
 
 
 class MobileQuerySchema(Schema):
