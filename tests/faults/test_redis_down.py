@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import tempfile
 import subprocess
 import time
 
@@ -19,7 +21,13 @@ from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_group
 from tests.support.gunicorn_server import gunicorn
 
-REDIS_PORT = 56380
+
+
+def free_port() -> int:
+    """A port nothing listens on now (a fixed one met another run's server once, in CI)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 APP_PORTS = (5350, 5399)
 ANSWER_WITHIN = 60  # seconds: a generous bound on "answered", not a measurement
 
@@ -33,15 +41,19 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="redis-", suffix=".log")
         self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                         "--appendonly", "no"], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while True:
             try:
                 redis.Redis(port=self.port, socket_connect_timeout=1).ping()
                 return
             except redis.RedisError:
-                assert time.monotonic() < deadline and self.process.poll() is None, "redis-server did not start"
+                if self.process.poll() is not None:
+                    self.log.seek(0)
+                    raise AssertionError(f"redis-server did not start: {self.log.read()[-2000:]}")
+                assert time.monotonic() < deadline, "redis-server did not answer within 30 s"
                 time.sleep(0.1)
 
     def kill(self) -> None:
@@ -59,7 +71,7 @@ def private_redis():
         if os.environ.get("CI"):
             pytest.fail("redis-server is required in CI for the Redis-down test")
         pytest.skip("redis-server not found on PATH")
-    server = PrivateRedis(REDIS_PORT, binary)
+    server = PrivateRedis(free_port(), binary)
     server.start()
     yield server
     if server.process.poll() is None:
