@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, pool, text
 from studysync.config import ConfigError, load_config
 from tests.conftest import BACKEND
 from tests.factories import Factory, make_group
+from tests.support.envelopes import error_body
 
 
 @pytest.mark.skipif(BACKEND == "sqlite", reason="SQLite has no statement timeout: writers queue on its busy timeout")
@@ -29,7 +30,7 @@ def test_a_post_stuck_behind_a_lock_is_a_503_after_the_statement_timeout(app_fac
     blocker.dispose()
 
     assert r.status_code == 503
-    assert r.json == {"success": False, "message": "The database is unavailable; please try again shortly"}
+    assert error_body(r) == {"success": False, "message": "The database is unavailable; please try again shortly"}
     r = client.post(path, json={"content": "free again"}, headers=kit.student.headers)
     assert r.status_code == 201
     contents = [m["content"] for m in client.get(path, headers=kit.student.headers).json["data"]]
