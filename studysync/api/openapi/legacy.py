@@ -28,7 +28,8 @@ COLLEGE = ("The college comes from the email's domain (its `email_domains`), the
            "`DEFAULT_COLLEGE`; a 400 when none does.")
 ACCOUNT = "401 for a wrong password; 403 when the college is suspended."
 AUTHENTICATED = frozenset({401, 403, 429, 503})
-WITH_BODY = AUTHENTICATED | {400, 413}
+FORM_BODY = AUTHENTICATED | {400, 413}
+JSON_BODY = FORM_BODY | {415}
 
 
 def _errors(schema: type[Schema], statuses, when: dict[int, str] | None = None) -> dict[str, dict]:
@@ -233,34 +234,34 @@ GROUP = "/api/studygroups/{group_id}"
 
 OPERATIONS = [
     _seed000("post", "/signup", "seed000_signup", "Sign up a student (seed 000)", Seed000SessionReplySchema,
-             WITH_BODY | {409}, status=201, body=Seed000SignupSchema, public=True,
+             JSON_BODY | {409}, status=201, body=Seed000SignupSchema, public=True,
              example={"user_id": "jdoe", "name": "Jane Doe", "email": "jane@demo.edu", "password": "secret123"},
              description=COLLEGE + " 409 when the email or the handle is taken."),
     _seed000("post", "/signin", "seed000_signin", "Sign in with the email or handle (seed 000)",
-             Seed000SessionReplySchema, WITH_BODY, body=Seed000SigninSchema, public=True,
+             Seed000SessionReplySchema, JSON_BODY, body=Seed000SigninSchema, public=True,
              example={"email": "alice.johnson@demo.edu", "password": "Student@1234"}, description=ACCOUNT),
     _seed000("post", "/group/create_group", "seed000_create_group", "Create an open group (seed 000)",
-             Seed000EmptyReplySchema, WITH_BODY | {409}, status=201, body=Seed000CreateGroupSchema,
+             Seed000EmptyReplySchema, JSON_BODY | {409}, status=201, body=Seed000CreateGroupSchema,
              example={"name": "Calculus crew", "feild": "Mathematics", "min_requirement": 0}),
 
     _seed001("post", "/register", "seed001_register", "Register a student account (seed 001)",
-             Seed001RegisteredSchema, WITH_BODY | {409}, status=201, body=Seed001RegisterSchema, public=True,
+             Seed001RegisteredSchema, JSON_BODY | {409}, status=201, body=Seed001RegisterSchema, public=True,
              example={"username": "jdoe", "email": "jane@demo.edu", "password": "secret123"},
              description=COLLEGE + " 409 when the email or the username is taken."),
     _seed001("post", "/login", "seed001_login", "Log in with an OAuth2 password form (seed 001)", Seed001TokenSchema,
-             WITH_BODY | {422}, body=LOGIN_FORM, body_media="application/x-www-form-urlencoded", public=True,
+             FORM_BODY | {422}, body=LOGIN_FORM, body_media="application/x-www-form-urlencoded", public=True,
              description="A form, not JSON: `username` (the handle or the email) and `password`. 422 when either "
                          "is missing (FastAPI's status). " + ACCOUNT),
     _seed001("get", "/students", "seed001_list_students", "The college's active students (first 100, seed 001)",
              {"type": "array", "items": Seed001StudentSchema}, AUTHENTICATED),
     _seed001("post", "/students", "seed001_create_student", "Add a student by roll number (seed 001)",
-             Seed001StudentSchema, WITH_BODY | {409}, status=201, body=Seed001StudentBodySchema,
+             Seed001StudentSchema, JSON_BODY | {409}, status=201, body=Seed001StudentBodySchema,
              example={"roll_no": "CS101", "name": "Jane Doe", "branch": "CSE", "marks": 88.5},
              description="Staff only. 409 when the roll number is taken."),
     _seed001("get", "/students/{roll_no}", "seed001_get_student", "A student by roll number (seed 001)",
              Seed001StudentSchema, AUTHENTICATED | {404}),
     _seed001("put", "/students/{roll_no}", "seed001_update_student", "Change a student (seed 001)",
-             Seed001StudentSchema, WITH_BODY | {404, 409}, body=Seed001StudentUpdateSchema,
+             Seed001StudentSchema, JSON_BODY | {404, 409}, body=Seed001StudentUpdateSchema,
              example={"marks": 91}),
     _seed001("delete", "/students/{roll_no}", "seed001_delete_student", "Delete a student (seed 001)",
              Seed001MessageSchema, AUTHENTICATED | {404, 409},
@@ -268,7 +269,7 @@ OPERATIONS = [
                          "they are gone from this surface."),
 
     _seed003("post", "/api/studygroups/", "seed003_create", "Create a classroom study group (seed 003)",
-             Seed003StudyGroupSchema, WITH_BODY | {404, 409}, status=201, body=Seed003CreateSchema,
+             Seed003StudyGroupSchema, JSON_BODY | {404, 409}, status=201, body=Seed003CreateSchema,
              example={"classroomId": "<a classroom id>", "memberUserIds": ["<a classmate's id>"],
                       "name": "Midterm prep"}),
     _seed003("get", "/api/studygroups/", "seed003_mine", "My active study groups (seed 003)",
@@ -279,13 +280,13 @@ OPERATIONS = [
     _seed003("get", GROUP, "seed003_get", "A study group with its members (seed 003)", Seed003PopulatedGroupSchema,
              AUTHENTICATED | {404}),
     _seed003("put", GROUP + "/members", "seed003_replace_members", "Replace a study group's members (seed 003)",
-             Seed003StudyGroupSchema, WITH_BODY | {404, 409}, body=Seed003MembersSchema,
+             Seed003StudyGroupSchema, JSON_BODY | {404, 409}, body=Seed003MembersSchema,
              example={"memberUserIds": ["<a classmate's id>"]}),
     _seed003("post", GROUP + "/members", "seed003_add_members", "Add members to a study group (seed 003)",
-             Seed003StudyGroupSchema, WITH_BODY | {404, 409}, body=Seed003UserIdsSchema,
+             Seed003StudyGroupSchema, JSON_BODY | {404, 409}, body=Seed003UserIdsSchema,
              example={"userIds": ["<a classmate's id>"]}),
     _seed003("delete", GROUP + "/members", "seed003_remove_members", "Remove members from a study group (seed 003)",
-             Seed003StudyGroupSchema, WITH_BODY | {404, 409}, body=Seed003UserIdsSchema,
+             Seed003StudyGroupSchema, JSON_BODY | {404, 409}, body=Seed003UserIdsSchema,
              example={"userIds": ["<a classmate's id>"]}),
     _seed003("post", GROUP + "/archive", "seed003_archive", "Archive a study group (seed 003)",
              Seed003StudyGroupSchema, AUTHENTICATED | {404, 409}),
