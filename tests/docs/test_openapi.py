@@ -113,3 +113,27 @@ def test_docs_page_loads_swagger_ui_from_this_server(client):
     for source in sources:
         response = client.get(source)
         assert response.status_code == 200 and len(response.data) > 1000, source
+
+
+def test_a_legacy_surface_switched_off_is_not_documented(app_factory):
+    app_factory(legacy_surfaces="seed003")  # the app starts: no route of seed 000 or 001 is described
+    paths = set(api.spec.to_dict()["paths"])
+    assert "/api/studygroups/{group_id}/members" in paths
+    assert not paths & {"/signup", "/signin", "/group/create_group", "/register", "/login", "/students"}
+
+
+def test_metrics_are_plain_text_for_operators_only(spec):
+    operation = spec["paths"]["/metrics"]["get"]
+    assert "text/plain" in operation["responses"]["200"]["content"]
+    assert operation["security"] == [{"metricsToken": []}, {}] and set(operation["responses"]) == {"200", "404"}
+
+
+def test_each_legacy_surface_documents_the_error_shape_it_sends(client, spec):
+    schemas = spec["components"]["schemas"]
+    for method, path, schema, status in (("post", "/signin", "Seed000Error", 400), ("get", "/students", "Seed001Error", 401),
+                                         ("get", "/api/studygroups/", "Seed003Error", 401)):
+        response = getattr(client, method)(path, json={}) if method == "post" else client.get(path)
+        documented = spec["paths"][path][method]["responses"][str(status)]
+        assert response.status_code == status, path
+        assert documented["content"]["application/json"]["schema"]["$ref"].endswith("/" + schema)
+        assert set(schemas[schema]["required"]) <= set(response.json) <= set(schemas[schema]["properties"]), path
