@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from ...schemas.common import Real
 from .errors import WHEN
 from .surfaces import Operation
 
@@ -57,7 +58,7 @@ class Seed000SignupSchema(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     password = fields.String(required=True, metadata={"description": "at least 6 characters"})
-    rating = fields.Float(metadata={"description": "kept only where the college's `self_reported_rating` allows it"})
+    rating = Real(min=0, metadata={"description": "kept only where the college's `self_reported_rating` allows it"})
 
 
 class Seed000SigninSchema(Schema):
@@ -68,7 +69,7 @@ class Seed000SigninSchema(Schema):
 class Seed000CreateGroupSchema(Schema):
     name = fields.String(required=True, metadata={"description": "at most 120 characters are kept"})
     feild = fields.String(metadata={"description": "the subject (the document's spelling)"})
-    min_requirement = fields.Float(metadata={"description": "the minimum rating to join, at least 0"})
+    min_requirement = Real(min=0, metadata={"description": "the minimum rating to join, at least 0"})
     creator_id = fields.String(metadata={"description": "when given, the caller's own `user_id`"})
 
 
@@ -146,7 +147,7 @@ class Seed001StudentBodySchema(Schema):
     roll_no = fields.String(required=True, metadata={"description": "at most 50 characters (a number is read as text)"})
     name = fields.String(required=True, metadata={"description": "at most 120 characters"})
     branch = _nullable_string(metadata={"description": "at most 120 characters"})
-    marks = fields.Float(allow_none=True)
+    marks = Real(min=0, max=100, allow_none=True)
 
 
 class Seed001StudentUpdateSchema(Seed001StudentBodySchema):
