@@ -100,6 +100,9 @@ SEED_004 = collection("StudySync — seed 004 (PCRM) testing flow", (
          tests=expect("an admin token for this college", "body.data.role === 'admin'",
                       "body.data.college_id === pm.collectionVariables.get('collegeId')")
          + [keep("adminToken", "body.data.token")]),
+    # The sysadmin chose that password, so it is temporary: every other route answers 403 until it is changed.
+    step("API 7: the admin replaces the temporary password", "PUT", "/api/v1/auth/password", token="adminToken",
+         body={"old_password": "Admin@1234", "new_password": "Admin@5678x"}),
     step("API 8: college details with features", "GET", "/api/v1/colleges/{{collegeId}}", token="adminToken",
          tests=expect("the admin sees its college's features", "body.data.enabled_features.includes('chat')",
                       "body.data.enabled_features.includes('core')")),

@@ -18,6 +18,7 @@ from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...errors import ApiError, BadRequest, handle_http_exception
 from ...models import User
+from ...schemas.common import REAL_MAX
 from ...auth import sessions
 from ...services import groups, students
 from ...tenancy import tenant_context
@@ -102,6 +103,8 @@ def signup():
         raise BadRequest(NO_COLLEGE)
     record: dict[str, Any] = {"name": name, "email": email, "username": handle}
     if isinstance(body.get("rating"), (int, float)) and not isinstance(body.get("rating"), bool):
+        if not 0 <= body["rating"] <= REAL_MAX:
+            raise BadRequest("rating must be a number of at least 0")
         record["rating"] = body["rating"]
     student = students.register(college.id, record, password, _client())
     login = sessions.open_session(student, _client())
@@ -139,7 +142,8 @@ def create_group():
     if creator and creator not in (actor.username, actor.id):
         raise BadRequest(CREATOR_MISMATCH)
     minimum = body.get("min_requirement")
-    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float)) or minimum < 0):
+    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float))
+                                or not 0 <= minimum <= REAL_MAX):
         raise BadRequest("min_requirement must be a number of at least 0")
     groups.create_group(actor, {"name": name[:120], "subject": _text(body, "feild")[:120] or None,
                                 "min_rating": minimum or 0, "max_members": DEFAULT_MAX_MEMBERS,

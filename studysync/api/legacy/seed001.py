@@ -26,6 +26,7 @@ bp = Blueprint("legacy_seed001", __name__)
 NO_COLLEGE = "No college found for this request; register from your college's address"
 STUDENT_NOT_FOUND = "Student not found"
 LIST_LIMIT = 100
+MARKS_MIN, MARKS_MAX = 0, 100  # as /api/v1's StudentSchema
 NO_EMAIL_DOMAIN = "students.invalid"  # the document's students have no email; ours must
 
 
@@ -124,8 +125,9 @@ def _record(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         record["department"] = branch.strip() if isinstance(branch, str) else None
     if "marks" in body:
         marks = body.get("marks")
-        if marks is not None and (isinstance(marks, bool) or not isinstance(marks, (int, float))):
-            raise BadRequest("marks must be a number")
+        if marks is not None and (isinstance(marks, bool) or not isinstance(marks, (int, float))
+                                  or not MARKS_MIN <= marks <= MARKS_MAX):
+            raise BadRequest(f"marks must be a number from {MARKS_MIN} to {MARKS_MAX}")
         record["marks"] = marks
     return record
 

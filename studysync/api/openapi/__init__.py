@@ -12,11 +12,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import mobile, system
+from . import legacy, mobile, system
 from .assets import ASSETS_URL, SWAGGER_UI_CONFIG, bp as assets_bp
 from .conventions import Conventions
 from .errors import register_error_responses
-from .surfaces import Operation, document
+from .surfaces import Operation, document, served
 
 __all__ = ["ASSETS_URL", "SWAGGER_UI_CONFIG", "Operation", "install", "spec_kwargs"]
 
@@ -26,7 +26,11 @@ StudySync: study groups for colleges. One multi-tenant backend, several surfaces
 - `/api/v1/...` — the canonical API. Success `{"success": true, "data": ..., "message": ...}` (lists add
   `pagination`); errors `{"success": false, "message": ..., "errors": {...}}`.
 - `/api/...` — the StudySync mobile app's routes (tag `mobile`), in the app's own shapes; errors add `error`.
-- `/api/health`, `/api/v1/health` — health checks; `/api/v1/stream` — live events over a WebSocket.
+- `/api/health`, `/api/v1/health` — health checks; `/api/v1/stream` — live events over a WebSocket;
+  `/metrics` — Prometheus metrics (operators only).
+- The earlier systems' clients at their own paths, in their own shapes and errors (tags `legacy-seed000`:
+  `/signup`, `/signin`, `/group/create_group`; `legacy-seed001`: `/register`, `/login`, `/students`;
+  `legacy-seed003`: `/api/studygroups`).
 
 Authorize with a token from `POST /api/v1/auth/login` (staff), `POST /api/v1/students/login` or
 `POST /api/auth/login` (the `data.token` or `token` field); routes marked with no lock are public.
@@ -44,9 +48,11 @@ TAGS = [
     {"name": "mobile", "description": "The StudySync mobile app's `/api` routes (its own shapes, camelCase)"},
     {"name": "health", "description": "Health checks (public, never rate limited)"},
     {"name": "realtime", "description": "Live events over a WebSocket"},
+    {"name": "observability", "description": "Prometheus metrics, for operators"},
+    *legacy.TAGS,
 ]
 
-SURFACES: list[list[Operation]] = [mobile.OPERATIONS, system.OPERATIONS]
+SURFACES: list[list[Operation]] = [mobile.OPERATIONS, system.OPERATIONS, legacy.OPERATIONS]
 
 
 def spec_kwargs() -> dict:
@@ -57,7 +63,9 @@ def spec_kwargs() -> dict:
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "The `token` of a login answer"}}},
+                           "description": "The `token` of a login answer"},
+            "metricsToken": {"type": "http", "scheme": "bearer",
+                             "description": "`METRICS_TOKEN`, for `/metrics` from outside its allowed networks"}}},
     }
 
 
@@ -66,5 +74,5 @@ def install(app: Flask, api: Api) -> None:
     for tag in TAGS:
         api.spec.tag(tag)
     for operations in SURFACES:
-        document(api.spec, app.url_map, operations)
+        document(api.spec, app.url_map, served(operations, app.blueprints))
     app.register_blueprint(assets_bp)

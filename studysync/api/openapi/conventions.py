@@ -10,7 +10,8 @@ flask-smorest blueprint it adds what the views do not say themselves —
 - the error statuses the operation can really answer, each a reference to `errors.py`'s envelope,
   in place of flask-smorest's 422 (the server answers validation errors with 400) and its `default`
   response (which would let any status pass for documented);
-- an example body for the main requests (`examples.py`).
+- an example body for the main requests (`examples.py`);
+- the `text/csv` answer of the lists that take `?format=csv` (`api/v1/csv_reply.py`).
 
 Operations described by hand (the mobile `/api`, health, the stream) set all of this themselves
 (`surfaces.py`) and pass through untouched.
@@ -50,6 +51,16 @@ def error_statuses(method: str, path: str, *, has_body: bool, has_query: bool = 
     return statuses
 
 
+CSV = {"schema": {"type": "string", "description": "A CSV file with a header row"}}
+
+
+def _add_csv(responses: dict) -> None:
+    """`?format=csv` (or `Accept: text/csv`): every matching row as a CSV file, same filters."""
+    success = responses.get(200) or responses.get("200")
+    if isinstance(success, dict):
+        success.setdefault("content", {})["text/csv"] = CSV
+
+
 def humanize(view_name: str) -> str:
     words = view_name.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
@@ -74,6 +85,9 @@ class Conventions(BasePlugin):
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []) if isinstance(p, dict))
             for status, ref in error_refs(error_statuses(method, path, has_body=has_body, has_query=has_query)).items():
                 responses.setdefault(status, ref)
+            if any(p.get("in") == "query" and p.get("name") == "format"
+                   for p in operation.get("parameters", []) if isinstance(p, dict)):
+                _add_csv(responses)
             example = REQUEST_EXAMPLES.get(operation["operationId"])
             if example is not None and has_body:
                 for content in operation["requestBody"].get("content", {}).values():

@@ -206,6 +206,16 @@ class MobileGroupHitSchema(Schema):
     explanation = fields.String(required=True)
     maxMembers = fields.Integer(required=True)
     currentMembers = fields.Integer(required=True)
+    leaderName = fields.String(required=True, metadata={"description": "empty when unknown"})
+    members = fields.List(fields.Nested("MobileGroupHitMemberSchema"), required=True,
+                          metadata={"description": "active members, the leader first"})
+    description = fields.String(required=True)
+
+
+class MobileGroupHitMemberSchema(Schema):
+    name = fields.String(required=True)
+    major = _nullable_string(required=True, metadata={"description": "the major, else the department"})
+    role = fields.String(required=True, metadata={"enum": ["leader", "member"]})
 
 
 class MobileGroupSearchSchema(MobileOkSchema):

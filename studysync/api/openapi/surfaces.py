@@ -27,9 +27,9 @@ class Operation:
     operation_id: str
     summary: str
     tag: str
-    response: type[Schema] | None  # the success body; None for a body that is not JSON
+    response: type[Schema] | dict | None  # the success body (a schema, or an OpenAPI schema dict); None: no body
     status: int = 200
-    body: type[Schema] | None = None
+    body: type[Schema] | dict | None = None
     description: str = ""
     public: bool = False
     rate_limited: bool = True
@@ -39,6 +39,9 @@ class Operation:
     extra_responses: dict[str, dict] = field(default_factory=dict)
     security: list[dict] | None = None  # overrides `public`
     parameters: tuple[dict, ...] = ()
+    body_media: str = "application/json"  # a form: "application/x-www-form-urlencoded"
+    response_media: str = "application/json"
+    blueprint: str | None = None  # a surface that can be switched off: described only while it is served
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -55,10 +58,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         content: dict[str, Any] = {"schema": op.body}
         if op.example is not None:
             content["example"] = op.example
-        doc["requestBody"] = {"required": True, "content": {"application/json": content}}
+        doc["requestBody"] = {"required": True, "content": {op.body_media: content}}
     success: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
-        success["content"] = {"application/json": {"schema": op.response}}
+        success["content"] = {op.response_media: {"schema": op.response}}
     responses: dict[str, Any] = {str(op.status): success, **op.extra_responses}
     statuses = op.errors if op.errors is not None else error_statuses(
         op.method, op.path, has_body=op.body is not None, rate_limited=op.rate_limited)
@@ -69,6 +72,11 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 # Routes the ASGI entry serves itself, beside the Flask app (studysync/asgi.py): the live stream.
 ASGI_PATHS = frozenset({"/api/v1/stream"})
+
+
+def served(operations: list[Operation], blueprints) -> list[Operation]:
+    """The operations of the surfaces this app serves (`LEGACY_SURFACES` can leave some out)."""
+    return [op for op in operations if op.blueprint is None or op.blueprint in blueprints]
 
 
 def document(spec, url_map: Map, operations: list[Operation]) -> None:

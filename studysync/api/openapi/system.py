@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from ...observability import metrics
 from ...realtime import stream
 from .surfaces import Operation
 
@@ -34,6 +35,12 @@ def _health(path, operation_id, summary, schema, description) -> Operation:
                      errors=frozenset(), extra_responses={"503": down}, description=description)
 
 
+METRICS_DESCRIPTION = (
+    "Prometheus metrics in the text exposition format, for a scraper. Answers only to a caller on "
+    "`METRICS_ALLOWED_NETWORKS` (loopback by default; not through a proxy unless `TRUSTED_PROXIES` says so) "
+    "or one sending `Authorization: Bearer <METRICS_TOKEN>` (the operator's token, not a login's); anyone "
+    "else gets the API's 404, so the route is not advertised. Never rate limited.")
+
 STREAM_DESCRIPTION = (stream.__doc__ or "").split("\n\n", 1)[-1].split("\nEach open socket", 1)[0]
 
 OPERATIONS = [
@@ -42,6 +49,10 @@ OPERATIONS = [
     _health("/api/v1/health", "health_readiness", "Readiness: database, Redis (when configured), model",
             ReadinessSchema, "For load balancers: 200 while the database answers (`success` is false while "
                              "a configured Redis is unreachable), 503 when it does not."),
+    Operation(
+        "get", metrics.PATH, "metrics", "Prometheus metrics (operators' scrapers)", "observability",
+        {"type": "string"}, response_media="text/plain", description=METRICS_DESCRIPTION,
+        security=[{"metricsToken": []}, {}], rate_limited=False, errors=frozenset({404})),
     Operation(
         "get", stream.PATH, "stream_events", "Live events over a WebSocket", "realtime", None, status=101,
         description="A WebSocket, not a JSON route: connect with a WebSocket client (Try it out cannot).\n\n"

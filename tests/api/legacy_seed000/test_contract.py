@@ -79,6 +79,8 @@ def test_errors_keep_the_reply_shape(client, host, college):
     reply(client.post("/signin", json={**SIGNIN, "password": "wrong-password"}, base_url=host), 401,
           "Invalid email or password")
     reply(client.post("/group/create_group", json=CREATE_GROUP, base_url=host), 401, "Missing Authorization header")
+    reply(client.post("/signup", json={**SIGNUP, "user_id": "Other", "email": "Other", "rating": -1}, base_url=host), 400,
+          "rating must be a number of at least 0")
 
 
 def test_college_from_default_college_and_none_at_all(app_factory):

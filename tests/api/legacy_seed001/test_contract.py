@@ -74,7 +74,10 @@ def test_students_need_a_token_and_a_valid_body(client, college):
     r = client.post("/students", json={**STUDENT, "roll_no": ""}, headers=headers)
     assert r.status_code == 400 and r.json == {"detail": "roll_no is required (at most 50 characters)"}
     r = client.post("/students", json={**STUDENT, "marks": "high"}, headers=headers)
-    assert r.status_code == 400 and r.json == {"detail": "marks must be a number"}
+    assert r.status_code == 400 and r.json == {"detail": "marks must be a number from 0 to 100"}
+    for marks in (-1, 100.5, 1e300):  # /api/v1's range; 1e300 fits no FLOAT column
+        r = client.post("/students", json={**STUDENT, "marks": marks}, headers=headers)
+        assert r.status_code == 400 and r.json == {"detail": "marks must be a number from 0 to 100"}, marks
     assert client.post("/students", json=STUDENT, headers=staff_login(client, college.admin)).status_code == 201
     r = client.post("/students", json=STUDENT, headers=staff_login(client, college.admin))
     assert r.status_code == 409 and set(r.json) == {"detail"}
