@@ -1,7 +1,7 @@
 """Who is calling: the token is checked against its server-side session on every request.
 
 `authenticate_request` runs before every request (and before the rate limiter, which keys on the
-user). It never fails the request itself: a route that needs a user says so with `require_role`,
+user). It never fails the request itself: a route that needs a user says so with `login_required`,
 and only then is a missing or bad token an error. The tenant of the request is set here, from the
 user's college — never from the body or the query string.
 """
@@ -137,7 +137,7 @@ def authenticate_request() -> None:
 
 
 def current_user() -> User:
-    """The authenticated user of a route guarded by `require_role` / `login_required`."""
+    """The authenticated user of a route guarded by `login_required` (or the 401)."""
     user = g.get("user")
     if user is None:
         raise Unauthorized(g.get("auth_error", MISSING_HEADER))
@@ -156,20 +156,13 @@ def current_college() -> College | None:
     return g.college
 
 
-def require_role(*roles: str) -> Callable:
-    """401 without a valid token, 403 with the wrong role (the seed's message)."""
+def login_required(view: Callable) -> Callable:
+    """401 without a valid token, before the body is even read. Which roles may go on is the
+    service's to say (`access.allow`), on every surface alike."""
 
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            user = current_user()
-            if roles and user.role not in roles:
-                raise Forbidden()
-            return view(*args, **kwargs)
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_user()
+        return view(*args, **kwargs)
 
-        return wrapper
-
-    return decorator
-
-
-login_required = require_role()
+    return wrapper
