@@ -31,7 +31,10 @@ sys.path.insert(0, str(ROOT))
 from websockets.sync.client import connect  # noqa: E402
 
 from studysync.app import create_app  # noqa: E402
-from studysync.services import colleges, sessions, students  # noqa: E402
+from studysync.access import SYSTEM, SystemActor  # noqa: E402
+from studysync.auth import sessions  # noqa: E402
+from studysync.db import db  # noqa: E402
+from studysync.services import colleges, students  # noqa: E402
 from studysync.tenancy import tenant_context  # noqa: E402
 
 SECRET = "nginx-check-" * 4
@@ -50,14 +53,17 @@ def two_students(url: str) -> tuple[str, str, str]:
                      sysadmin_email=None, sysadmin_password=None, embedding_model="hashing")
     info = sessions.ClientInfo("nginx-check", "127.0.0.1")
     with app.app_context():
-        college = colleges.create_college("Check College", "check", "Check Admin", "admin@check.edu",
-                                          "Admin@1234", ["core", "chat"]).college
+        college = colleges.create_college(SYSTEM, "Check College", "check", "Check Admin", "admin@check.edu",
+                                          "Admin@1234", ["core", "chat"], temporary_admin_password=False).college
+        admin = SystemActor(role="admin", college_id=college.id)  # the check's set-up, acting as the admin
         with tenant_context(college.id):
-            alice, bob = (students.create_student({"name": name, "email": f"{name.lower()}@check.edu",
-                                                   "department": "Computer Science", "year": 1}, "Student@1234")[0]
+            alice, bob = (students.create_student(admin, {"name": name, "email": f"{name.lower()}@check.edu",
+                                                          "department": "Computer Science", "year": 1},
+                                                  "Student@1234")[0]
                           for name in ("Alice", "Bob"))
             tokens = [sessions.open_session(person, info).token for person in (alice, bob)]
             bob_id = bob.id
+        db.session.commit()  # services flush; outside a request the caller commits
     app.extensions["studysync.db"].dispose()
     return tokens[0], tokens[1], bob_id
 

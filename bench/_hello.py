@@ -1,4 +1,4 @@
-"""The bare Flask "hello" that bench/http.py serves under the same server settings as StudySync.
+"""The bare Flask "hello" that bench/http_throughput.py serves under the same server settings as StudySync.
 
 `app` is the WSGI app; `asgi` serves it through the same bridge and thread pool as the real app's
 `asgi:app` (studysync/asgi.py), so the two are compared under one worker class.

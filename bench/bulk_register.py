@@ -36,6 +36,8 @@ from alembic.config import Config  # noqa: E402
 
 from studysync.app import create_app  # noqa: E402
 from studysync.auth.passwords import hash_password  # noqa: E402
+from studysync.access import SYSTEM  # noqa: E402
+from studysync.db import db  # noqa: E402
 from studysync.services import bulk_import, colleges  # noqa: E402
 from studysync.tenancy import tenant_context  # noqa: E402
 
@@ -98,8 +100,9 @@ def main() -> None:
         settings = app.config["SETTINGS"]
         cores = os.cpu_count() or 1
         with app.app_context():
-            college = colleges.create_college("Bench College", "bench", "Bench Admin", "admin@bench.edu",
-                                              "Admin@1234").college
+            college = colleges.create_college(SYSTEM, "Bench College", "bench", "Bench Admin", "admin@bench.edu",
+                                              "Admin@1234", temporary_admin_password=False).college
+            db.session.commit()
             print(f"cores: {cores}   hashing workers: {settings.bulk_workers}   bcrypt rounds: {args.rounds}   "
                   f"database: SQLite (WAL) in {workdir}")
 

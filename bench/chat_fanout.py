@@ -64,6 +64,7 @@ from studysync.app import create_app  # noqa: E402
 from studysync.db import db, new_id, utcnow  # noqa: E402
 from studysync.models import GroupMember, StudyGroup  # noqa: E402
 from studysync.auth import sessions  # noqa: E402
+from studysync.access import SYSTEM, SystemActor  # noqa: E402
 from studysync.services import colleges, students  # noqa: E402
 from studysync.tenancy import tenant_context  # noqa: E402
 
@@ -90,11 +91,12 @@ def build(url: str, users: int) -> tuple[str, list[str], str, list[str]]:
                      sysadmin_email=None, sysadmin_password=None, embedding_model="hashing")
     info = sessions.ClientInfo("bench", "127.0.0.1")
     with app.app_context():
-        college = colleges.create_college("Bench College", "bench", "Bench Admin", "admin@bench.edu",
-                                          "Admin@1234", ["core", "chat"]).college
+        college = colleges.create_college(SYSTEM, "Bench College", "bench", "Bench Admin", "admin@bench.edu",
+                                          "Admin@1234", ["core", "chat"], temporary_admin_password=False).college
+        admin = SystemActor(role="admin", college_id=college.id)  # the bench's set-up, acting as the admin
         with tenant_context(college.id):
-            people = [students.create_student({"name": f"Bench Student {i:05d}", "email": f"s{i:05d}@bench.edu",
-                                               "department": "Computer Science", "year": 1}, PASSWORD)[0]
+            people = [students.create_student(admin, {"name": f"Bench Student {i:05d}", "email": f"s{i:05d}@bench.edu",
+                                                      "department": "Computer Science", "year": 1}, PASSWORD)[0]
                       for i in range(users + 1)]
             leader, members = people[0], people[1:]
             now = utcnow()
@@ -114,6 +116,7 @@ def build(url: str, users: int) -> tuple[str, list[str], str, list[str]]:
             small = [group(f"Small {g}", members[g::SMALL_GROUPS]) for g in range(SMALL_GROUPS)]
             db.session.commit()
             tokens = [sessions.open_session(p, info).token for p in people]
+            db.session.commit()  # services flush; outside a request the caller commits
     app.extensions["studysync.db"].dispose()
     return big, small, tokens[0], tokens[1:]
 

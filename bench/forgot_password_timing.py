@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 from bulk_register import migrate  # noqa: E402
 
 from studysync.app import create_app  # noqa: E402
+from studysync.access import SYSTEM, SystemActor  # noqa: E402
+from studysync.db import db  # noqa: E402
 from studysync.services import colleges, students  # noqa: E402
 from studysync.tenancy import tenant_context  # noqa: E402
 from tests.support.smtp import smtp_server  # noqa: E402
@@ -47,9 +49,11 @@ def main() -> None:
             app = create_app(database_url=url, jwt_secret_key="x" * 40, bcrypt_rounds=4, embedding_model="hashing",
                              ratelimit_enabled=False, smtp_url=smtp_url, app_env="testing")
             with app.app_context():
-                created = colleges.create_college("Bench", "bench", "Admin", "admin@bench.edu", "Admin@1234")
+                created = colleges.create_college(SYSTEM, "Bench", "bench", "Admin", "admin@bench.edu", "Admin@1234")
                 with tenant_context(created.college.id):
-                    students.create_student({"name": "Known Student", "email": "known@bench.edu"}, "Known@1234")
+                    students.create_student(SystemActor(role="admin", college_id=created.college.id),
+                                            {"name": "Known Student", "email": "known@bench.edu"}, "Known@1234")
+                db.session.commit()
             client = app.test_client()
             timings: dict[str, list[float]] = {"known": [], "unknown": []}
             for i in range(args.requests):

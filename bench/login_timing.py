@@ -24,6 +24,8 @@ from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
 from studysync.app import create_app  # noqa: E402
+from studysync.access import SYSTEM  # noqa: E402
+from studysync.db import db  # noqa: E402
 from studysync.services import colleges  # noqa: E402
 
 PASSWORD = "Admin@1234"
@@ -55,7 +57,9 @@ def main() -> None:
                          redis_url=None, ratelimit_enabled=False, sysadmin_email=None, sysadmin_password=None,
                          embedding_model="hashing")
         with app.app_context():
-            colleges.create_college("Bench College", "bench", "Bench Admin", "admin@bench.edu", PASSWORD, ["core"])
+            colleges.create_college(SYSTEM, "Bench College", "bench", "Bench Admin", "admin@bench.edu", PASSWORD,
+                                    ["core"], temporary_admin_password=False)
+            db.session.commit()
         client = app.test_client()
 
         def login(email: str) -> None:

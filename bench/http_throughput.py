@@ -13,7 +13,7 @@ same command. Rate limits are off. Then, with `wrk`:
    highest throughput with p99 under 200 ms, divided by 26/60 req/s per user, is the number of
    concurrent app users the server holds.
 
-    python bench/http.py [--database-url postgresql+psycopg://...] [--redis-url redis://...]
+    python bench/http_throughput.py [--database-url postgresql+psycopg://...] [--redis-url redis://...]
                          [--duration 5] [--students 120]
 
 The database named by --database-url is emptied (alembic downgrade base, upgrade head). wrk runs on
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--skip-poll", action="store_true")
     args, _ = parser.parse_known_args()
     if shutil.which("wrk") is None:
-        raise SystemExit("bench/http.py needs wrk (Debian: apt-get install -y wrk)")
+        raise SystemExit("bench/http_throughput.py needs wrk (Debian: apt-get install -y wrk)")
 
     folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
     url = args.database_url or f"sqlite:///{folder}/bench.db"
