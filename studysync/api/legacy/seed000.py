@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ..bodies import json_object
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
 from ...errors import ApiError, BadRequest, handle_http_exception
@@ -52,9 +53,7 @@ def _http_error(exc: HTTPException):
     return response
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+_body = json_object
 
 
 def _text(body: dict[str, Any], key: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ..bodies import json_object
 from ...auth.current import current_user
 from ...errors import ApiError, BadRequest, handle_http_exception
 from ...models import StudyGroup
@@ -106,9 +107,7 @@ def _populated(group: StudyGroup) -> dict[str, Any]:
     return _study_group(group, [by_id[i] for i in group.member_ids if i in by_id])
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+_body = json_object
 
 
 def _ids(value: Any) -> list[str] | None:

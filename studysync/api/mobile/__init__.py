@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ..bodies import json_object
 from ...auth import sessions
 from ...auth.current import current_user
 from ...auth.passwords import password_problem
@@ -39,9 +40,7 @@ def _ok(**fields) -> Response:
     return jsonify({"success": True, **fields})
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+_body = json_object
 
 
 def _text(value: Any) -> str:
