@@ -88,19 +88,22 @@ def _scope_statement(state: ORMExecuteState) -> None:
 
 
 def _guard_flush(session: Session, _context, _instances) -> None:
-    if session.info.get(ALL_TENANTS_KEY):
-        return
     college_id = session.info.get(TENANT_KEY)
+    every_college = session.info.get(ALL_TENANTS_KEY)
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue
         if obj.college_id is None and college_id is not None:
-            obj.college_id = college_id
+            obj.college_id = college_id  # also inside all_tenants(): a row added earlier is still ours
+        if every_college:
+            continue  # the opt-out allows rows of any college (or none); it only skips the checks
         if obj.college_id is None:
             if not type(obj).__tenant_nullable__:
                 raise TenancyError(f"New {type(obj).__name__} has no college")
         elif obj.college_id != college_id:
             raise TenancyError(f"New {type(obj).__name__} belongs to another college")
+    if every_college:
+        return
     for obj in list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
             continue

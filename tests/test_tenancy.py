@@ -86,3 +86,20 @@ def test_a_row_cannot_move_between_colleges(app, factory):
         student.college_id = second.id
         with pytest.raises(TenancyError):
             db.session.commit()
+
+
+def test_a_row_added_in_a_college_is_stamped_even_when_an_all_colleges_step_flushes_it(app, factory):
+    """Opening a login session flushes inside all_tenants(); a row the caller added before it still
+    belongs to the caller's college (it was written with no college at all before)."""
+    from studysync.auth import sessions
+    from studysync.models import Notification
+
+    kit = factory.college()
+    with app.app_context(), tenant_context(kit.id):
+        user = db.session.get(User, kit.student.id)
+        db.session.add(Notification(user_id=kit.student.id, type="t", title="t", message="m"))
+        sessions.open_session(user, sessions.ClientInfo("pytest", "127.0.0.1"))
+        db.session.commit()
+    with app.app_context(), all_tenants():
+        stored = db.session.execute(select(Notification).where(Notification.type == "t")).scalar_one()
+    assert stored.college_id == kit.id
