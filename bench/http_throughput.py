@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
-APP_PORT, HELLO_PORT = 5901, 5902
+APP_PORT = 5901  # --port moves it; the hello listens on the next port
 JWT_SECRET = "bench-http-secret-" * 4
 PASSWORD = "Student@1234"
 POLL_PER_MINUTE = {"messages": 20, "notifications": 6}  # contract §4: every 3 s and every 10 s
@@ -240,6 +240,7 @@ def check_routes(students: list[Student]) -> None:
 
 
 def main() -> None:
+    global APP_PORT, HELLO_PORT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL (emptied first); default: SQLite in a temp folder")
     parser.add_argument("--redis-url", help="REDIS_URL for the server (two workers, as deploy/gunicorn.conf.py says)")
@@ -247,7 +248,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the route table")
     parser.add_argument("--students", type=int, default=120)
     parser.add_argument("--skip-poll", action="store_true")
+    parser.add_argument("--port", type=int, default=APP_PORT, help="the app's port; the hello's is the next one")
     args, _ = parser.parse_known_args()
+    APP_PORT, HELLO_PORT = args.port, args.port + 1
     if shutil.which("wrk") is None:
         raise SystemExit("bench/http_throughput.py needs wrk (Debian: apt-get install -y wrk)")
 
