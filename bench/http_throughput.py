@@ -35,6 +35,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -89,6 +90,9 @@ def hello_command(command_line: list[str]) -> list[str]:
 
 
 def start(command_line: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:  # another server would answer in our place
+            raise SystemExit(f"Port {port} is in use (--port picks another)")
     process = subprocess.Popen(command_line, cwd=ROOT, env={**env, "PORT": str(port)},
                                stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
     deadline = time.monotonic() + 60
@@ -269,8 +273,9 @@ def main() -> None:
     command_line = run_command()
     print("server:", " ".join(command_line), "| REDIS_URL", "set" if args.redis_url else "unset")
     app = start(command_line, APP_PORT, env, folder / "app.log")
-    hello = start(hello_command(command_line), HELLO_PORT, env, folder / "hello.log")
+    hello = None
     try:
+        hello = start(hello_command(command_line), HELLO_PORT, env, folder / "hello.log")
         check_routes(students)
         for label, method, path, body in ROUTES:  # warm up every route once
             wrk(APP_PORT, "/", 4, 1, _script(folder, "warm", students, [(method, path, body)]))
@@ -290,7 +295,8 @@ def main() -> None:
         raise
     finally:
         stop(app)
-        stop(hello)
+        if hello is not None:
+            stop(hello)
     shutil.rmtree(folder, ignore_errors=True)
 
 
