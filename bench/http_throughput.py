@@ -9,9 +9,11 @@ same command. Rate limits are off. Then, with `wrk`:
 1. each route of issue 15's table, each right after a run of the hello: req/s, p50, p99, and the
    ratio to that hello run (the machine is shared, so only ratios from the same run compare);
 2. the mobile app's polling mix (contract §4: a DM thread every 3 s, notifications every 10 s —
-   20 + 6 requests a minute per open app, no validators sent) at rising connection counts; the
-   highest throughput with p99 under 200 ms, divided by 26/60 req/s per user, is the number of
-   concurrent app users the server holds.
+   20 + 6 requests a minute per open app) at rising connection counts; the highest throughput
+   with p99 under 200 ms, divided by 26/60 req/s per user, is the number of concurrent app users
+   the server holds. Twice: clients that send no validators, and clients that revalidate with
+   If-None-Match as the app's HTTP stack does once the answers carry ETags (OkHttp's cache in
+   React Native on Android, NSURLCache on iOS), `--changed` of their polls finding something new.
 
     python bench/http_throughput.py [--database-url postgresql+psycopg://...] [--redis-url redis://...]
                          [--duration 5] [--students 120]
@@ -191,14 +193,22 @@ class Result:
     errors: int
 
 
-def lua_for(students: list[Student], picks: list[tuple[str, str, str | None]]) -> str:
+def lua_for(students: list[Student], picks: list[tuple[str, str, str | None]],
+            etags: dict[tuple[str, str], str] | None = None, changed: float = 1.0) -> str:
     """A wrk script: each request comes from a random student; `picks` (method, path, body) are
-    drawn with equal weight (repeat one to weight it)."""
-    users = ",\n".join(f'{{"{s.token}","{s.peer}"}}' for s in students)
-    choices = ",\n".join(f'{{"{m}","{p}",{json.dumps(b) if b else "nil"}}}' for m, p, b in picks)
+    drawn with equal weight (repeat one to weight it). With `etags` ({(student id, path): ETag}),
+    a GET sends the student's `If-None-Match` as a caching HTTP client does, except for a
+    `changed` share of polls, which stand for the polls that find something new (a full 200)."""
+    etags = etags or {}
+    paths = sorted({p for m, p, b in picks if m == "GET"})
+    users = ",\n".join("{" + ",".join([f'"{s.token}"', f'"{s.peer}"'] + [
+        json.dumps(etags.get((s.id, p), "")) for p in paths]) + "}" for s in students)
+    choices = ",\n".join(f'{{"{m}","{p}",{json.dumps(b) if b else "nil"},{paths.index(p) + 3 if p in paths else 0}}}'
+                          for m, p, b in picks)
     return f"""
 local users = {{ {users} }}
 local picks = {{ {choices} }}
+local changed = {changed}
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 request = function()
   local u = users[math.random(#users)]
@@ -206,6 +216,7 @@ request = function()
   local path = string.gsub(p[2], "{{peer}}", u[2])
   local headers = {{["Authorization"] = "Bearer " .. u[1]}}
   if p[3] then headers["Content-Type"] = "application/json" end
+  if p[4] > 0 and u[p[4]] ~= "" and math.random() >= changed then headers["If-None-Match"] = u[p[4]] end
   return wrk.format(p[1], path, headers, p[3])
 end
 """
@@ -252,6 +263,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the route table")
     parser.add_argument("--students", type=int, default=120)
     parser.add_argument("--skip-poll", action="store_true")
+    parser.add_argument("--changed", type=float, default=0.1,
+                        help="revalidating clients: the share of polls that find something new (sent without a validator)")
     parser.add_argument("--port", type=int, default=APP_PORT, help="the app's port; the hello's is the next one")
     args, _ = parser.parse_known_args()
     APP_PORT, HELLO_PORT = args.port, args.port + 1
@@ -289,7 +302,7 @@ def main() -> None:
             print(f"{label:<28}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}{base.rps:>13.0f}"
                   f"{result.rps / base.rps:>8.0%}{result.errors:>8}", flush=True)
         if not args.skip_poll:
-            poll(folder, students, args.duration)
+            poll(folder, students, args.duration, args.changed)
     except BaseException:
         print(f"server logs kept in {folder}", file=sys.stderr)
         raise
@@ -300,30 +313,47 @@ def main() -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _script(folder: Path, name: str, students: list[Student], picks) -> Path:
+def _script(folder: Path, name: str, students: list[Student], picks, etags=None, changed: float = 1.0) -> Path:
     path = folder / f"{name}.lua"
-    path.write_text(lua_for(students, picks))
+    path.write_text(lua_for(students, picks, etags, changed))
     return path
 
 
-def poll(folder: Path, students: list[Student], duration: int) -> None:
+def poll(folder: Path, students: list[Student], duration: int, changed: float) -> None:
     picks = [("GET", "/api/messages/{peer}", None)] * POLL_PER_MINUTE["messages"] + \
             [("GET", "/api/notifications", None)] * POLL_PER_MINUTE["notifications"]
-    script = _script(folder, "poll", students, picks)
     per_user = sum(POLL_PER_MINUTE.values()) / 60
     print(f"\nThe app's polling mix ({POLL_PER_MINUTE['messages']} DM-thread + {POLL_PER_MINUTE['notifications']} "
           f"notification GETs a minute per open app = {per_user:.3f} req/s per user)")
-    print(f"{'connections':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'app users':>11}")
-    best = 0.0
-    for connections in POLL_CONNECTIONS:
-        result = wrk(APP_PORT, "/", connections, duration, script)
-        users = result.rps / per_user
-        print(f"{connections:>11}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}{result.errors:>8}"
-              f"{users:>11.0f}", flush=True)
-        if result.p99 >= P99_BUDGET_MS or result.errors:
-            break
-        best = max(best, users)
-    print(f"concurrent app users with p99 < {P99_BUDGET_MS:.0f} ms: {best:.0f} (shared machine)")
+    clients = [("no validators", None, 1.0),
+               (f"revalidating (If-None-Match; {changed:.0%} of polls find something new)", etags_of(students, picks),
+                changed)]
+    for name, etags, share in clients:
+        script = _script(folder, "poll", students, picks, etags, share)
+        print(f"clients: {name}")
+        print(f"{'connections':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'app users':>11}")
+        best = 0.0
+        for connections in POLL_CONNECTIONS:
+            result = wrk(APP_PORT, "/", connections, duration, script)
+            users = result.rps / per_user
+            print(f"{connections:>11}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}{result.errors:>8}"
+                  f"{users:>11.0f}", flush=True)
+            if result.p99 >= P99_BUDGET_MS or result.errors:
+                break
+            best = max(best, users)
+        print(f"concurrent app users with p99 < {P99_BUDGET_MS:.0f} ms ({name}): {best:.0f} (shared machine)")
+
+
+def etags_of(students: list[Student], picks) -> dict[tuple[str, str], str]:
+    """Each student's current ETag of each polled path, as their app's HTTP cache holds it."""
+    tags = {}
+    for path in sorted({p for m, p, b in picks if m == "GET"}):
+        for student in students:
+            request = urllib.request.Request(f"http://127.0.0.1:{APP_PORT}{path.replace('{peer}', student.peer)}",
+                                             headers={"Authorization": f"Bearer {student.token}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                tags[(student.id, path)] = response.headers.get("ETag") or ""
+    return tags
 
 
 if __name__ == "__main__":
