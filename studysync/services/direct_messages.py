@@ -117,12 +117,12 @@ def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
     loaded, nothing locked). Reading marks the thread read as `thread()` does."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     other = classmate_or_404(actor, other_id, self_message="You have no conversation with yourself", active=False)
+    low, high = ordered_pair(actor.id, other.id)
     row = db.session.execute(_conversation_and_marker_statement(),
-                             {**dict(zip(("low", "high"), ordered_pair(actor.id, other.id))),
-                              "user_id": actor.id}).first()
+                             {"low": low, "high": high, "user_id": actor.id}).first()
     conversation, marker = row if row is not None else (None, None)
-    version = "|".join((conversation.id, conversation.last_message_id or "-") if conversation is not None
-                       else ("-", "-")) + f"|{actor.name}|{other.name}"
+    newest = conversation.last_message_id if conversation is not None else None  # ids are never reused
+    version = f"{newest or '-'}|{actor.name}|{other.name}"
     if unchanged(version):
         return ThreadPoll(version, None)
     if conversation is None:
