@@ -332,14 +332,18 @@ def poll(folder: Path, students: list[Student], duration: int, changed: float) -
         script = _script(folder, "poll", students, picks, etags, share)
         print(f"clients: {name}")
         print(f"{'connections':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'app users':>11}")
-        best = 0.0
+        best, over = 0.0, 0
         for connections in POLL_CONNECTIONS:
             result = wrk(APP_PORT, "/", connections, duration, script)
             users = result.rps / per_user
             print(f"{connections:>11}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}{result.errors:>8}"
                   f"{users:>11.0f}", flush=True)
             if result.p99 >= P99_BUDGET_MS or result.errors:
-                break
+                over += 1
+                if over == 2:  # two levels in a row over budget: one alone may be a neighbour's spike
+                    break
+                continue
+            over = 0
             best = max(best, users)
         print(f"concurrent app users with p99 < {P99_BUDGET_MS:.0f} ms ({name}): {best:.0f} (shared machine)")
 
