@@ -68,6 +68,9 @@ logconfig_dict = {
 if workers > 1:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
                           os.path.join(os.environ.get("TMPDIR", "/tmp"), f"studysync-metrics-{bind.rsplit(':', 1)[-1]}"))
+    # gunicorn imports the worker class (which imports the metrics) right after reading this file,
+    # before on_starting: the directory must exist by then, or the master fails to start.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
 def on_starting(server):

@@ -14,6 +14,7 @@ explicitly with `all_tenants()`.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator
 
 from sqlalchemy import event, inspect
@@ -78,13 +79,14 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if _touches_tenant_data(state):
             raise TenancyError("Tenant data queried with no college set")
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.college_id == college_id,
-            include_aliases=True,
-        )
-    )
+    state.statement = state.statement.options(_tenant_criteria(college_id))
+
+
+@lru_cache(maxsize=4096)
+def _tenant_criteria(college_id: str):
+    """The criteria option of one college, built once per process rather than per statement (the
+    option is immutable; every statement of every request carries it)."""
+    return with_loader_criteria(TenantScoped, lambda cls: cls.college_id == college_id, include_aliases=True)
 
 
 def _guard_flush(session: Session, _context, _instances) -> None:

@@ -83,3 +83,12 @@ def test_a_page_past_the_end_still_reports_the_total(app, client, busy_student):
     beyond = client.get("/api/v1/groups/mine?limit=2&page=9", headers=me.headers).get_json()
     assert first["pagination"]["total"] == beyond["pagination"]["total"] == GROUPS
     assert beyond["data"] == []
+
+
+def test_the_apps_polls_cost_one_statement_more_than_authentication(app, client, busy_student):
+    """The bell: its version (with the unread count) and the page. The DM thread: the URL's user,
+    the conversation with the reader's marker, the page — and no lock when the marker is already
+    at the newest message."""
+    _, me, friend = busy_student
+    assert statements_for(app, client, "/api/notifications", me.headers) <= 3
+    assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) <= 4

@@ -14,6 +14,7 @@ from typing import Callable, Mapping
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import db, utcnow
 from ..errors import Forbidden, Unauthorized
@@ -72,10 +73,23 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
     if college is not None and not college.is_active:
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
-        auth_session.last_used_at = now
-        with all_tenants(session):
-            session.commit()
+        _touch(session, auth_session, now)
     return user, auth_session, college
+
+
+def _touch(session, auth_session: AuthSession, now) -> None:
+    """Count this request as use of the session, at most once a minute, inside the request's own
+    transaction (its unit of work commits it; a request that fails leaves it for the next one).
+    A plain UPDATE rather than a dirty ORM row: nothing is left for a later flush, which might
+    happen under another tenant's context (a sysadmin acting in a college)."""
+    with all_tenants(session):
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == auth_session.id, AuthSession.last_used_at < now - LAST_USED_RESOLUTION)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    set_committed_value(auth_session, "last_used_at", now)
 
 
 def session_problems(sessions: Mapping[str, str]) -> dict[str, str]:

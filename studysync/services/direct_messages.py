@@ -15,10 +15,12 @@ channels, after the commit.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
@@ -98,6 +100,65 @@ def send_dm(actor: User, receiver_id: str, content: str) -> dict[str, Any]:
     return view
 
 
+@dataclass(frozen=True)
+class ThreadPoll:
+    """The newest page of a thread and its version (it moves with every new message and with
+    either user's name); `page` is None when the caller already holds this version."""
+
+    version: str
+    page: CursorPage[dict[str, Any]] | None
+
+
+@allow(*COLLEGE_ROLES, feature="chat")
+def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
+                unchanged: Callable[[str], bool] = lambda version: False) -> ThreadPoll:
+    """What the app polls every 3 s: the newest `limit` messages, unless `unchanged(version)` says
+    the caller holds them already — then the conversation's row alone answers (no messages
+    loaded, nothing locked). Reading marks the thread read as `thread()` does."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    other = classmate_or_404(actor, other_id, self_message="You have no conversation with yourself", active=False)
+    low, high = ordered_pair(actor.id, other.id)
+    row = db.session.execute(_conversation_and_marker_statement(),
+                             {"low": low, "high": high, "user_id": actor.id}).first()
+    conversation, marker = row if row is not None else (None, None)
+    newest = conversation.last_message_id if conversation is not None else None  # ids are never reused
+    version = f"{newest or '-'}|{actor.name}|{other.name}"
+    if unchanged(version):
+        return ThreadPoll(version, None)
+    if conversation is None:
+        return ThreadPoll(version, CursorPage([], False))
+    return ThreadPoll(version, _latest(actor, other, conversation, marker, limit))
+
+
+@cache
+def _conversation_and_marker_statement():
+    """The pair's conversation and the reader's marker, in one statement built once per process."""
+    conv, marker = DirectConversation, DirectReadMarker
+    return (select(conv, marker)
+            .outerjoin(marker, and_(marker.conversation_id == conv.id, marker.user_id == bindparam("user_id")))
+            .where(conv.user_low_id == bindparam("low"), conv.user_high_id == bindparam("high")))
+
+
+def _latest(actor: User, other: User, conversation: DirectConversation, marker: DirectReadMarker | None,
+            limit: int) -> CursorPage[dict[str, Any]]:
+    rows, has_more = cursor_rows(select(DirectMessage).where(DirectMessage.conversation_id == conversation.id),
+                                 DirectMessage.created_at, DirectMessage.id, limit=limit)
+    names = {actor.id: actor.name, other.id: other.name}
+    page = CursorPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
+    # The marker is read without a lock: only when it has to move forward is it locked and moved.
+    if rows and (marker is None or (marker.last_read_at, marker.last_read_message_id)
+                 < (rows[-1].created_at, rows[-1].id)):
+        _mark_read(conversation, actor, other, rows[-1])
+    return page
+
+
+def _mark_read(conversation: DirectConversation, actor: User, other: User, newest: DirectMessage) -> None:
+    if _advance_marker(conversation.id, actor.id, newest):
+        publish_after_commit(user_channel(actor.id), DM_READ, {
+            "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": newest.id})
+        db.session.flush()
+
+
 @allow(*COLLEGE_ROLES, feature="chat")
 def thread(actor: User, other_id: str, before: str | None = None, after: str | None = None,
            limit: int = DEFAULT_LIMIT) -> CursorPage[dict[str, Any]]:
@@ -121,10 +182,8 @@ def thread(actor: User, other_id: str, before: str | None = None, after: str | N
         after=_cursor(conversation, "after", after) if after else None)
     names = {actor.id: actor.name, other.id: other.name}
     page = CursorPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
-    if rows and _advance_marker(conversation.id, actor.id, rows[-1]):
-        publish_after_commit(user_channel(actor.id), DM_READ, {
-            "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": rows[-1].id})
-        db.session.flush()
+    if rows:
+        _mark_read(conversation, actor, other, rows[-1])
     return page
 
 

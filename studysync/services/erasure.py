@@ -28,7 +28,7 @@ from ..models import (
 from ..models.user import ERASED_NAME, ERASED_ROLE
 from ..access import allow
 from ..policies import ensure
-from . import audit
+from . import audit, notifications
 from .groups import lock_group
 from .search import forget_queries_mentioning
 
@@ -125,6 +125,7 @@ def _scrub_mentions(user: User) -> None:
     """Other people's notifications name the person ("Alice wants to be friends"): they now say
     "Deleted user". So do the results of the bulk import that created them."""
     name = user.name
+    owners = set()
     for note in db.session.execute(select(Notification).where(
             or_(Notification.title.contains(name, autoescape=True),
                 Notification.message.contains(name, autoescape=True),
@@ -132,6 +133,8 @@ def _scrub_mentions(user: User) -> None:
         note.title = note.title.replace(name, ERASED_NAME)
         note.message = note.message.replace(name, ERASED_NAME)
         note.data = _without_name(note.data, name)
+        owners.add(note.user_id)
+    notifications.rewritten(owners)  # their polled lists (ETags) must not answer "unchanged"
     for row in db.session.execute(select(BulkImportRow).where(
             or_(BulkImportRow.student_id == user.id, BulkImportRow.student_email == user.email))).scalars():
         row.student_email, row.student_name = _erased_email(user), ERASED_NAME

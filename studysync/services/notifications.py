@@ -6,8 +6,9 @@ is queued with `events.publish_after_commit`: sent after that commit, dropped on
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -65,7 +66,54 @@ def list_notifications(user: User, page: int, limit: int, unread_only: bool = Fa
     return paginate(_list_statement(unread_only), page, limit, params={"user_id": user.id})
 
 
+@dataclass(frozen=True)
+class NotificationsPoll:
+    """What a poll of the list needs: the version of the user's notifications (it changes whenever
+    one is created, read, deleted or rewritten), the unread count, and the page — None when the
+    caller already holds this version."""
+
+    version: str
+    unread: int
+    page: Page[Notification] | None
+
+
+@allow(*COLLEGE_ROLES)
+def poll(user: User, page: int, limit: int, unread_only: bool = False,
+         unchanged: Callable[[str], bool] = lambda version: False) -> NotificationsPoll:
+    """The list, unless `unchanged(version)` says the caller holds it already: then one aggregate
+    statement answers, and nothing is loaded. The version is read before the page, so a
+    notification arriving in between makes the tag older than the body (a later poll sees it),
+    never newer."""
+    total, read, newest, last_read = db.session.execute(_version_statement(), {"user_id": user.id}).one()
+    # `updated_at` of the owner moves when a notification is rewritten in place (erasure, below).
+    version = f"{total}:{read}:{_stamp(newest)}:{_stamp(last_read)}:{_stamp(user.updated_at)}"
+    if unchanged(version):
+        return NotificationsPoll(version, total - read, None)
+    return NotificationsPoll(version, total - read, list_notifications(user, page, limit, unread_only))
+
+
+def rewritten(user_ids) -> None:
+    """Notifications of `user_ids` were changed in place (not created, read or deleted): their
+    owners' copies are out of date, so the version `poll` reports must move."""
+    ids = sorted(set(user_ids))
+    if ids:
+        db.session.execute(update(User).where(User.id.in_(ids)).values(updated_at=utcnow())
+                           .execution_options(synchronize_session=False))
+
+
+def _stamp(value) -> str:
+    return value.isoformat() if value is not None else "-"
+
+
 # The app polls the list every 10 s: its statements are built once per process.
+
+
+@cache
+def _version_statement():
+    n = Notification
+    return (select(func.count(), func.count(n.read_at), func.max(n.created_at), func.max(n.read_at))
+            .select_from(n).where(n.user_id == bindparam("user_id")))
+
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .. import conditional
 from ..bodies import json_object
 from ...auth import sessions
 from ...auth.current import current_user
@@ -29,6 +30,7 @@ bp = Blueprint("mobile", __name__, url_prefix="/api")
 NO_COLLEGE = "No college is registered for this email's domain; use your college email"
 DEFAULT_MAX_MEMBERS = 6
 LIST_LIMIT = 100
+NOTIFICATIONS_ROUTE = "mobile.notifications"  # names the route inside its ETags (api/conditional.py)
 
 
 # Shapes -----------------------------------------------------------------------------------------
@@ -83,10 +85,11 @@ def _tenancy_error(exc: TenancyError):
 
 @bp.after_request
 def _conditional(response: Response) -> Response:
-    """The app polls a DM thread every 3 s and its notifications every 10 s: a GET whose body has
-    not changed since the client's `If-None-Match` answers 304 with no body (the app, which sends
-    no validator, always gets the full 200). Per-user data, so nothing in between may cache it."""
-    if request.method == "GET" and response.status_code == 200 and response.is_json:
+    """A GET whose body has not changed since the client's `If-None-Match` answers 304 with no
+    body. The two routes the app polls (a DM thread every 3 s, notifications every 10 s) tag
+    their answers themselves, before building them (`api/conditional.py`); the others are tagged
+    here by a hash of the body they built. Per-user data, so nothing in between may cache it."""
+    if request.method == "GET" and response.status_code == 200 and response.is_json and "ETag" not in response.headers:
         response.headers["Cache-Control"] = "private, no-cache"
         response.add_etag()
         response.make_conditional(request)
@@ -340,11 +343,15 @@ def search_people():
 
 @bp.get("/notifications")
 def list_notifications():
+    """Polled every 10 s: unchanged since the client's ETag → 304 before anything is loaded."""
     user = current_user()
-    page = notifications.list_notifications(user, 1, LIST_LIMIT)
+    polled = notifications.poll(user, 1, LIST_LIMIT, unchanged=conditional.matcher(NOTIFICATIONS_ROUTE, user))
+    if polled.page is None:
+        return conditional.not_modified(NOTIFICATIONS_ROUTE, user, polled.version)
     items = [{"id": n.id, "type": n.type, "title": n.title, "message": n.message, "read": n.read_at is not None,
-              "createdAt": utc_iso(n.created_at), "data": dict(n.data or {})} for n in page.items]
-    return _ok(notifications=items, unreadCount=notifications.unread_count(user))
+              "createdAt": utc_iso(n.created_at), "data": dict(n.data or {})} for n in polled.page.items]
+    return conditional.tagged(_ok(notifications=items, unreadCount=polled.unread),
+                              NOTIFICATIONS_ROUTE, user, polled.version)
 
 
 @bp.post("/notifications/<notification_id>/read")

@@ -7,7 +7,11 @@ from typing import Any
 from ...auth.current import current_user
 from ...db import utc_iso
 from ...services import direct_messages, friends
+from .. import conditional
 from . import LIST_LIMIT, _body, _ok, _text, bp
+
+
+THREAD_ROUTE = "mobile.dm_thread"  # names the route inside its ETags (api/conditional.py)
 
 
 def _id(value: Any) -> str:
@@ -59,8 +63,14 @@ def send_message():
 
 @bp.get("/messages/<user_id>")
 def dm_thread(user_id: str):
-    page = direct_messages.thread(current_user(), user_id, limit=direct_messages.MAX_LIMIT)
-    return _ok(messages=[_message(m) for m in page.items])
+    """Polled every 3 s: unchanged since the client's ETag → 304 before any message is loaded."""
+    user = current_user()
+    polled = direct_messages.poll_thread(user, user_id, limit=direct_messages.MAX_LIMIT,
+                                         unchanged=conditional.matcher(THREAD_ROUTE, user))
+    if polled.page is None:
+        return conditional.not_modified(THREAD_ROUTE, user, polled.version)
+    return conditional.tagged(_ok(messages=[_message(m) for m in polled.page.items]), THREAD_ROUTE, user,
+                              polled.version)
 
 
 def _message(view: dict[str, Any]) -> dict[str, Any]:

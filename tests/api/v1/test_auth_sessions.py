@@ -126,3 +126,45 @@ def test_same_email_in_two_colleges_needs_a_college(client, factory):
     r = client.post("/api/v1/auth/login", json={"email": "shared@teachers.org", "password": "Shared-pass1",
                                                 "college_id": second.id})
     assert r.status_code == 200 and r.json["data"]["college_id"] == second.id
+
+
+
+def test_a_request_counts_as_use_of_its_session_once_a_minute_in_its_own_commit(app, client, factory):
+    """`last_used_at` (the sessions list shows it) moves when the session was last used over a
+    minute ago, committed by the request's own unit of work: one COMMIT per request, not two."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, select, update
+
+    from studysync.db import db, utcnow
+    from studysync.models import AuthSession
+    from studysync.tenancy import all_tenants
+
+    kit = factory.college()
+    headers = login(client, kit.admin.email)
+    current = client.get("/api/v1/auth/sessions", headers=headers).json["data"]
+    session_id = next(s["session_id"] for s in current if s["current"])
+    long_ago = utcnow() - timedelta(hours=2)
+
+    def last_used():
+        with app.app_context(), all_tenants():
+            value = db.session.execute(select(AuthSession.last_used_at).where(AuthSession.id == session_id)).scalar_one()
+            db.session.rollback()
+            return value
+
+    with app.app_context(), all_tenants():
+        db.session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_used_at=long_ago))
+        db.session.commit()
+    engine = app.extensions["studysync.db"].engine
+    commits = []
+    listener = lambda conn: commits.append(conn)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:  # a route that reads more after authenticating
+        assert client.get("/api/v1/auth/sessions", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "commit", listener)
+    assert len(commits) == 1
+    touched = last_used()
+    assert touched > long_ago + timedelta(hours=1)
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert last_used() == touched  # within the minute: not written again
