@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from studysync.api.unit_of_work import unit_of_work
-from studysync.db import RETRY, db, failure_kind
-from studysync.models import DirectMessage
+from studysync.db import RETRY, db, failure_kind, utcnow
+from studysync.models import AuthSession, DirectMessage
 from studysync.tenancy import all_tenants
 from tests.conftest import BACKEND
 
@@ -138,6 +139,35 @@ def test_a_request_whose_snapshot_went_stale_runs_again_and_writes_once(app, fac
         names = dict(db.session.execute(text("SELECT id, name FROM colleges")).all())
     assert names[kit.id].endswith("(renamed)") and not names[kit.id].endswith("(renamed) (renamed)")
     assert names[elsewhere.id] == "Moved"
+
+
+def test_a_token_check_that_meets_another_writer_still_authenticates(app, factory, other_process):
+    """The token check stamps `last_used_at` (at most once a minute) in the request's first
+    transaction; when another worker committed between its read and that write it checks again."""
+    kit = factory.college(students_count=1)
+    student = kit.student
+    long_ago = utcnow() - timedelta(hours=1)
+    with app.app_context(), all_tenants():
+        db.session.execute(update(AuthSession).where(AuthSession.user_id == student.id).values(last_used_at=long_ago))
+        db.session.commit()
+    fired = []
+
+    def another_writer_first(session, _context, _instances):
+        if not fired and any(isinstance(o, AuthSession) for o in session.dirty):
+            fired.append(True)
+            other_process.execute("UPDATE colleges SET name = name WHERE id = ?", (kit.id,))
+
+    factory_ = app.extensions["studysync.db"].session_factory
+    event.listen(factory_, "before_flush", another_writer_first)
+    try:
+        r = app.test_client().get("/api/v1/auth/me", headers=student.headers)
+    finally:
+        event.remove(factory_, "before_flush", another_writer_first)
+    assert fired == [True]
+    assert r.status_code == 200, r.json
+    with app.app_context(), all_tenants():
+        stamped = db.session.execute(select(AuthSession.last_used_at).where(AuthSession.user_id == student.id)).scalar_one()
+    assert stamped > long_ago + timedelta(minutes=30)
 
 
 def test_concurrent_writers_that_read_first_all_commit_or_get_a_clean_409(app, factory):
