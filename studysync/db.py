@@ -35,6 +35,7 @@ from .db_timeouts import DatabaseTimeouts
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30000  # how long a writer queues for SQLite's write lock
+SQLITE_POOL_SIZE = 24  # connections kept open to a SQLite file: more than a worker's request threads
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -139,7 +140,12 @@ def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        options = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        if parsed.database not in (None, "", ":memory:"):
+            # One kept connection per request thread (asgi.py's 16 by default): SQLAlchemy's default
+            # of 5 closed and reopened the rest (and re-ran the PRAGMAs) on nearly every request.
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+        return options
     options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
                      **timeouts_module.driver_options(backend, timeouts)}
     if backend in ("mysql", "mariadb"):

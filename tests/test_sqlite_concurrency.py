@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from studysync.api.unit_of_work import unit_of_work
+from studysync.asgi import DEFAULT_WSGI_THREADS
 from studysync.db import RETRY, db, failure_kind, utcnow
 from studysync.models import AuthSession, DirectMessage
 from studysync.tenancy import all_tenants
@@ -205,7 +206,7 @@ def test_concurrent_writers_that_read_first_all_commit_or_get_a_clean_409(app, f
 
 def test_every_connection_is_in_wal_mode_with_a_busy_timeout_and_normal_sync(app):
     engine = app.extensions["studysync.db"].engine
-    connections = [engine.raw_connection() for _ in range(3)]  # three live connections of the pool
+    connections = [engine.raw_connection() for _ in range(DEFAULT_WSGI_THREADS)]  # one per request thread
     try:
         for connection in connections:
             pragmas = {name: connection.execute(f"PRAGMA {name}").fetchone()[0]
@@ -214,6 +215,7 @@ def test_every_connection_is_in_wal_mode_with_a_busy_timeout_and_normal_sync(app
     finally:
         for connection in connections:
             connection.close()
+    assert engine.pool.checkedin() == DEFAULT_WSGI_THREADS  # all kept for the next requests, none closed
 
 
 def test_outside_a_request_a_transaction_holds_the_write_lock_from_its_begin(app, factory, other_process):
