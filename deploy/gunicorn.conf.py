@@ -68,8 +68,8 @@ logconfig_dict = {
 if workers > 1:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
                           os.path.join(os.environ.get("TMPDIR", "/tmp"), f"studysync-metrics-{bind.rsplit(':', 1)[-1]}"))
-    # gunicorn imports the worker class (which imports the metrics) right after reading this file,
-    # before on_starting: the directory must exist by then, or the master fails to start.
+    # gunicorn imports the worker class (and with it the app's metrics, which open their files in the
+    # directory) before on_starting runs: on a fresh machine the master died with FileNotFoundError.
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 

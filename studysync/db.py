@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, create_engine, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
@@ -33,6 +33,9 @@ from . import db_timeouts as timeouts_module
 from .db_timeouts import DatabaseTimeouts
 
 log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30000  # how long a writer queues for SQLite's write lock
+SQLITE_POOL_SIZE = 24  # connections kept open to a SQLite file: more than a worker's request threads
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -137,7 +140,12 @@ def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        options = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        if parsed.database not in (None, "", ":memory:"):
+            # One kept connection per request thread (asgi.py's 16 by default): SQLAlchemy's default
+            # of 5 closed and reopened the rest (and re-ran the PRAGMAs) on nearly every request.
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
+        return options
     options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
                      **timeouts_module.driver_options(backend, timeouts)}
     if backend in ("mysql", "mariadb"):
@@ -146,11 +154,27 @@ def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
     return options
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys on, and BEGIN IMMEDIATE.
+SQLITE_BUSY = 5  # "database is locked": the write lock is taken, or this snapshot is out of date
+WRITE_LOCK_AT_BEGIN = "sqlite_write_lock_at_begin"  # on flask.g: see `take_write_lock_at_begin`
 
-    Taking the write lock at BEGIN makes concurrent writers queue on busy_timeout instead of
-    failing with SQLITE_BUSY when a read transaction later tries to write.
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys on, a busy timeout, and transactions that take the write lock only to write.
+
+    In WAL mode readers never block the writer or each other, so a request's transaction begins
+    DEFERRED: its reads share the file with everyone, and it takes the single write lock at its
+    first write. That upgrade is the danger: a transaction that has read cannot wait for the lock
+    (SQLite returns SQLITE_BUSY at once rather than risk a deadlock), and if another connection
+    committed since its first read its snapshot is stale (SQLITE_BUSY_SNAPSHOT); busy_timeout helps
+    with neither. Both are "database is locked", which `failure_kind` calls `RETRY`: the request's
+    unit of work rolls back and runs the request again, and the rerun begins IMMEDIATE
+    (`take_write_lock_at_begin`), so it queues on busy_timeout for the lock and cannot fail the same
+    way twice. Outside a request (CLI, bench, tests, the live stream's token checks, background
+    threads) nothing would run the work again, so every transaction there begins IMMEDIATE, as all
+    of them used to.
+
+    synchronous=NORMAL is WAL's documented pairing: a commit is durable against an application
+    crash, and a power cut can lose only the last commits, never corrupt the file.
     """
 
     @event.listens_for(engine, "connect")
@@ -159,13 +183,37 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
+
+
+def _deferred_begin() -> bool:
+    return has_request_context() and not g.get(WRITE_LOCK_AT_BEGIN, False)
+
+
+def take_write_lock_at_begin() -> None:
+    """From now on this request's SQLite transactions begin IMMEDIATE (the unit of work calls it
+    before running a request again after "database is locked"). Other databases ignore it."""
+    setattr(g, WRITE_LOCK_AT_BEGIN, True)
+
+
+def again_with_write_lock(session: Session, exc: DBAPIError) -> bool:
+    """For a request's read-then-write outside its unit of work (the token check's `last_used_at`):
+    True when `exc` is SQLite's failed upgrade and doing the work again cannot meet it, i.e. the
+    session is rolled back and this request's next transactions begin IMMEDIATE; False when the
+    caller should raise (another error, another database, or the write lock was held already)."""
+    if session.get_bind().dialect.name != "sqlite" or failure_kind(exc) != RETRY or \
+            not has_request_context() or g.get(WRITE_LOCK_AT_BEGIN, False):
+        return False
+    session.rollback()
+    take_write_lock_at_begin()
+    return True
 
 
 # Failures that are not the request's fault ------------------------------------------------------
@@ -201,8 +249,8 @@ def failure_kind(exc: DBAPIError) -> str | None:
     if code in _LOST_MYSQL_CODES or code in _TIMED_OUT_MYSQL_CODES:
         return UNAVAILABLE
     if isinstance(original, sqlite3.OperationalError):
-        if "locked" in str(original):
-            return RETRY
+        if getattr(original, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY or "locked" in str(original):
+            return RETRY  # SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT (see _configure_sqlite), a locked table
         if "unable to open" in str(original):
             return UNAVAILABLE
     return None

@@ -55,8 +55,8 @@ def _select_one(app: Flask) -> bool:
 
 def _database_ok() -> bool:
     if db.engine.dialect.name == "sqlite":
-        # A file in this process cannot freeze, and a second connection would wait for the write
-        # lock this request's own token check holds (BEGIN IMMEDIATE): ask on the request's session.
+        # A file in this process cannot freeze: ask on the request's own session rather than
+        # open a second connection.
         try:
             db.session.execute(text("SELECT 1"))
             return True

@@ -6,10 +6,12 @@ or changes nothing, whichever surface it came through.
 
 When the commit (or a statement before it) fails:
 
-- a deadlock, a serialization failure or a lock wait that timed out: the request did nothing
-  wrong, so the session is rolled back (dropping its queued events) and the whole unit runs again,
-  up to `ATTEMPTS` times after a short random pause; only then does the client see a 409 asking it
-  to retry. A unit that committed is never run again;
+- a deadlock, a serialization failure or a lock wait that timed out, or SQLite's "database is
+  locked" (a request that read, then found the write lock taken or its snapshot stale; `db.py`):
+  the request did nothing wrong, so the session is rolled back (dropping its queued events) and
+  the whole unit runs again, up to `ATTEMPTS` times after a short random pause, on SQLite taking
+  the write lock at BEGIN; only then does the client see a 409 asking it to retry. A unit that
+  committed is never run again;
 - a unique constraint: a 409 whose message names the conflict (`conflicts.py`);
 - another integrity error (a row this request relied on was deleted meanwhile): run again, where
   the missing row is met as a 404;
@@ -31,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..conflicts import conflict_message, is_unique_violation
-from ..db import COMMIT_SENT, RETRY, UNAVAILABLE, db, failure_kind
+from ..db import COMMIT_SENT, RETRY, UNAVAILABLE, db, failure_kind, take_write_lock_at_begin
 from ..errors import RETRY_MESSAGE, UNAVAILABLE_MESSAGE, UNKNOWN_OUTCOME_MESSAGE, Conflict, ServiceUnavailable
 
 ATTEMPTS = 3
@@ -60,6 +62,7 @@ def unit_of_work(view: Callable) -> Callable:
                 kind = failure_kind(exc)
                 _rollback_quietly(session)
                 if kind == RETRY and attempt < ATTEMPTS:
+                    take_write_lock_at_begin()  # SQLite: the rerun cannot meet a stale snapshot again
                     _pause()
                     continue
                 if kind == RETRY:

@@ -13,10 +13,11 @@ from typing import Callable, Mapping
 
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import db, utcnow
+from ..db import again_with_write_lock, db, utcnow
 from ..errors import Forbidden, Unauthorized
 from ..models import AuthSession, College, User
 from ..tenancy import all_tenants, set_current_college
@@ -73,7 +74,12 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
     if college is not None and not college.is_active:
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
-        _touch(session, auth_session, now)
+        try:
+            _touch(session, auth_session, now)
+        except DBAPIError as exc:
+            if not again_with_write_lock(session, exc):  # SQLite: another writer came first
+                raise
+            return resolve_token(token)
     return user, auth_session, college
 
 

@@ -15,7 +15,8 @@ Concurrency: edits and cancels lock the session row and re-read it, so a session
 once; an RSVP holds a shared lock on it, so none lands after a cancel. One attendee row per
 (session, user), updated in place; two first RSVPs at once meet at the unique constraint and the
 loser updates the winner's row (a savepoint, as in `direct_messages`). On SQLite `FOR UPDATE` is a
-no-op and BEGIN IMMEDIATE (db.py) serialises writers instead.
+no-op and its single write lock serialises writers instead (a request whose reads went stale
+before its first write runs again; db.py).
 
 Every change publishes `session.changed` `{"action", "session"}` to the group's channel after the
 commit; scheduling also notifies the group's other active members (`session_scheduled`) and, when

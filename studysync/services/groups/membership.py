@@ -11,8 +11,9 @@ per (group, user) — are enforced under row locks, never by check-then-insert:
 Always users before the group, so two paths cannot wait on each other. Every change that
 activates or ends a membership takes the group lock, so `member_count` (the number of active
 members) stays exact; a join *request* only adds a pending row, under the requester's lock.
-On SQLite `FOR UPDATE` is a no-op, but every transaction begins with BEGIN IMMEDIATE (db.py),
-which serialises writers anyway. The unique constraint on (group_id, user_id) is the last guard.
+On SQLite `FOR UPDATE` is a no-op, but its single write lock serialises writers anyway (a request
+whose reads went stale before its first write runs again; db.py). The unique constraint on
+(group_id, user_id) is the last guard.
 
 Group limit: a student's `group_limit`, else the college setting `settings["group_limit"]`, else
 5; it counts active memberships in non-archived groups (so unarchiving re-checks it). Staff have no
