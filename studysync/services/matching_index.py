@@ -19,10 +19,11 @@ fetched and applied then. Applying a row twice is harmless: it re-reads current 
 
 An index is never written to once published: requests score the one they were handed while a
 newer one is being made. One thread per college catches up at a time; the others use the index
-as it is rather than wait long (waiting while holding SQLite's write lock would stall the writer).
+as it is rather than wait for it.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict, deque
@@ -39,14 +40,14 @@ from ..models import GroupMember, MatchingChange, Profile, StudyGroup, User
 from . import embeddings
 from .embeddings import GROUP, PROFILE
 
+log = logging.getLogger(__name__)
+
 MAX_COLLEGES_CACHED = 64
 LATE_COMMIT_WINDOW = 60.0  # seconds: longer than any transaction between logging a change and committing
 MAX_INCREMENTAL = 500  # students and groups changed since the last look: more than this, rebuild
 MAX_RETIRED = 0.2  # fraction of retired matrix rows or removed groups that triggers a rebuild...
 MIN_RETIRED = 64  # ...once there are this many (a few dead rows cost nothing)
 STALE_AFTER = embeddings.RETENTION.total_seconds() / 2  # the log may have lost what happened since
-LOCK_WAIT = 1.0  # seconds a request waits for another thread's catch-up before using the index as is
-COLD_LOCK_WAIT = 10.0  # ...or for its build, when there is no index yet
 
 
 @dataclass
@@ -147,21 +148,24 @@ def cache() -> IndexCache:
 
 
 def college_index(college_id: str) -> CollegeIndex:
-    """The college's index, with every change committed before this call applied."""
+    """The college's index, with every change committed before this call applied — unless another
+    thread is applying changes right now, in which case the index as it was a moment ago."""
     model = embeddings.embedder()
     entry = cache().entry(college_id, model.name)
-    if not entry.lock.acquire(timeout=LOCK_WAIT if entry.index is not None else COLD_LOCK_WAIT):
-        if entry.index is not None:
-            return entry.index  # another thread is catching up; this one is a moment behind at most
-        return _build(model)  # as every thread did before there was a lock: correct, just duplicated work
-    try:
-        if entry.index is None or time.monotonic() - entry.sync.synced_at > STALE_AFTER:
-            _rebuild(entry, college_id, model)
-        else:
-            _catch_up(entry, college_id, model)
+    # Never wait for that thread: it may be waiting for a database lock this request holds (on
+    # SQLite every transaction takes the write lock, and caching a new vector commits mid-request).
+    if entry.lock.acquire(blocking=False):
+        try:
+            if entry.index is None or time.monotonic() - entry.sync.synced_at > STALE_AFTER:
+                _rebuild(entry, college_id, model)
+            else:
+                _catch_up(entry, college_id, model)
+            return entry.index
+        finally:
+            entry.lock.release()
+    if entry.index is not None:
         return entry.index
-    finally:
-        entry.lock.release()
+    return _build(model)  # the first build is under way: build too, as every request did before
 
 
 # Reading the log -----------------------------------------------------------------------------
@@ -178,9 +182,13 @@ def _rebuild(entry: Entry, college_id: str, model) -> None:
     ids = list(db.session.execute(select(_log.c.id).where(_log.c.college_id == college_id,
                                                           _log.c.id > sync.horizon)).scalars())
     sync.saw(ids, time.monotonic())
+    started = time.perf_counter()
     entry.index = _build(model)  # sees at least every change read above: applying one again is harmless
     entry.sync = sync
     entry.builds += 1
+    log.info("matching index built", extra={"college_id": college_id, "students": len(entry.index.matrix),
+                                            "groups": len(entry.index.groups),
+                                            "seconds": round(time.perf_counter() - started, 3)})
 
 
 def _catch_up(entry: Entry, college_id: str, model) -> None:
@@ -274,6 +282,8 @@ def _build(model) -> CollegeIndex:
 
     groups = list(db.session.execute(
         select(StudyGroup).where(StudyGroup.is_archived.is_(False)).order_by(StudyGroup.id)).scalars())
+    for g in groups:  # snapshots, safe to read after this session ends (or rolls back a cache write)
+        db.session.expunge(g)
     members = _members() if groups else {}
     members = {g.id: members.get(g.id, []) for g in groups}
     group_vectors = embeddings.group_vectors(groups, model)
@@ -283,8 +293,6 @@ def _build(model) -> CollegeIndex:
     for group_id, user_ids in members.items():
         for user_id in user_ids:
             member_of.setdefault(user_id, set()).add(group_id)
-    for g in groups:
-        db.session.expunge(g)  # a snapshot: safe to read after this request's session ends
     return CollegeIndex(
         model=model.name, matrix=matrix, people=people, people_items=people_items,
         groups={g.id: g for g in groups}, group_members=members,
@@ -328,6 +336,8 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
         wanted = sorted(group_ids)
         rows = {g.id: g for g in db.session.execute(
             select(StudyGroup).where(StudyGroup.id.in_(wanted), StudyGroup.is_archived.is_(False))).scalars()}
+        for group in rows.values():
+            db.session.expunge(group)
         now_members = _members(list(rows)) if rows else {}
         group_vectors = embeddings.group_vectors(list(rows.values()), model)
         for group_id in wanted:
@@ -340,7 +350,6 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
                 group_items.pop(group_id, None)
                 removed.append(group_id)
                 continue
-            db.session.expunge(group)
             groups[group_id], members[group_id] = group, now_members.get(group_id, [])
             group_items[group_id] = _group_item(group, group_vectors.get(group_id))
             for user_id in members[group_id]:
