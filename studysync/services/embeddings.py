@@ -126,11 +126,13 @@ def from_bytes(blob: bytes) -> np.ndarray:
 
 
 def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder | None = None,
-                progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+                progress: Callable[[int], None] | None = None, commit: bool = False) -> dict[str, np.ndarray]:
     """Vectors of `texts` (owner id → text) from the cache, embedding new or changed texts in batches.
 
-    New rows are committed here (a cache write, safe to repeat); a concurrent writer of the same
-    row wins and this call keeps its in-memory vectors.
+    New rows are written in a savepoint of the caller's transaction and committed with it (or
+    after each batch with `commit`, for the reindex CLI): a request never commits half-way, so it
+    keeps every lock it holds until its end. A concurrent writer of the same row wins and this call
+    keeps its in-memory vectors.
     """
     model = model or embedder()
     if not texts:
@@ -156,6 +158,8 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
         for owner_id, vector in zip(chunk, matrix):
             out[owner_id] = vector
         _store(owner_type, model.name, {i: (texts[i], out[i]) for i in chunk}, cached)
+        if commit:
+            db.session.commit()
         if progress is not None:
             progress(len(chunk))
     return out
@@ -164,19 +168,20 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
 def _store(owner_type: str, model_name: str, rows: dict[str, tuple[str | None, np.ndarray]],
            cached: dict[str, Embedding]) -> None:
     now = utcnow()
-    for owner_id, (text, vector) in rows.items():
-        row = cached.get(owner_id)
-        if row is None:
-            db.session.add(Embedding(owner_type=owner_type, owner_id=owner_id, model=model_name,
-                                     text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
-        else:
-            row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
     try:
-        if owner_type == "profile":  # its UPDATE flushes the inserts: a concurrent writer's row collides here
-            _clear_stale(rows)
-        db.session.commit()
+        with db.session.begin_nested():
+            for owner_id, (text, vector) in rows.items():
+                row = cached.get(owner_id)
+                if row is None:
+                    db.session.add(Embedding(owner_type=owner_type, owner_id=owner_id, model=model_name,
+                                             text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
+                else:
+                    row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
+            if owner_type == "profile":
+                _clear_stale(rows)
+            db.session.flush()  # a concurrent writer's row collides here
     except IntegrityError:
-        db.session.rollback()
+        pass  # the savepoint is rolled back; the caller's transaction goes on
 
 
 def _clear_stale(rows: dict[str, tuple[str | None, np.ndarray]]) -> None:

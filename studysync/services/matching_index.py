@@ -48,6 +48,7 @@ MAX_INCREMENTAL = 500  # students and groups changed since the last look: more t
 MAX_RETIRED = 0.2  # fraction of retired matrix rows or removed groups that triggers a rebuild...
 MIN_RETIRED = 64  # ...once there are this many (a few dead rows cost nothing)
 STALE_AFTER = embeddings.RETENTION.total_seconds() / 2  # the log may have lost what happened since
+COLD_WAIT = 30.0  # seconds a request waits for another thread's first build of the college
 
 
 @dataclass
@@ -152,9 +153,11 @@ def college_index(college_id: str) -> CollegeIndex:
     thread is applying changes right now, in which case the index as it was a moment ago."""
     model = embeddings.embedder()
     entry = cache().entry(college_id, model.name)
-    # Never wait for that thread: it may be waiting for a database lock this request holds (on
-    # SQLite every transaction takes the write lock, and caching a new vector commits mid-request).
-    if entry.lock.acquire(blocking=False):
+    # Catching up takes a moment: the other requests use the index as it is rather than wait.
+    # The first build takes seconds: the others wait for it (the builder never commits half-way,
+    # so it never needs a database lock a waiting request holds, SQLite's write lock included).
+    cold = entry.index is None
+    if entry.lock.acquire(blocking=cold, timeout=COLD_WAIT if cold else -1):
         try:
             if entry.index is None or time.monotonic() - entry.sync.synced_at > STALE_AFTER:
                 _rebuild(entry, college_id, model)
@@ -165,7 +168,7 @@ def college_index(college_id: str) -> CollegeIndex:
             entry.lock.release()
     if entry.index is not None:
         return entry.index
-    return _build(model)  # the first build is under way: build too, as every request did before
+    return _build(model)  # the first build is taking too long: build too
 
 
 # Reading the log -----------------------------------------------------------------------------
