@@ -223,6 +223,10 @@ def main() -> None:
                SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="", LOG_FORMAT="json")
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
+        # gunicorn loads the worker class, whose metrics open files there, before its on_starting
+        # hook creates the folder: on a port never served before the master dies without it
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(folder / "metrics")
+        (folder / "metrics").mkdir()
     command_line = ht.run_command()
     log = folder / "app.log"
     print("server:", " ".join(command_line), "| workers:", 2 if args.redis_url else 1)
@@ -239,11 +243,12 @@ def main() -> None:
         base = ht.wrk(PORT, "/api/health", args.connections, args.duration)
         print(f"\nwrk -c{args.connections} -d{args.duration}s; baseline GET /api/health: {base.rps:.0f} req/s, "
               f"p50 {base.p50:.1f} ms, p99 {base.p99:.1f} ms")
-        print(f"{'route':<30}{'churn':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'changes':>9}")
+        print(f"{'route':<30}{'churn':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'changes':>9}"
+              f"{'in app p50/p99 ms':>19}")
         for label, method, path, body in recommend:
             script = ht._script(folder, "route", students, [(method, path, body)])
             for churning in (False, True):
-                builds = _builds(log)
+                builds, since = _builds(log), _lines(log)
                 if churning:
                     with Churn(students[-200:]) as churn:
                         r = ht.wrk(PORT, "/", args.connections, args.duration, script)
@@ -252,17 +257,20 @@ def main() -> None:
                     r = ht.wrk(PORT, "/", args.connections, args.duration, script)
                     changes = "-"
                 print(f"{label:<30}{'1/s' if churning else 'none':>7}{r.rps:>8.0f}{r.p50:>9.1f}{r.p99:>9.1f}"
-                      f"{r.errors:>8}{changes:>9}   (whole builds during run: {_builds(log) - builds})", flush=True)
+                      f"{r.errors:>8}{changes:>9}{_server_ms(log, since, path):>19}"
+                      f"   (whole builds during run: {_builds(log) - builds})", flush=True)
         print(f"\njoins: POST /api/v1/groups/<id>/join, each a new student/group pair, {JOIN_GROUPS} open groups")
-        print(f"{'churn':>7}{'joins/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        print(f"{'churn':>7}{'joins/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'in app p50/p99 ms':>19}")
         for n, churning in enumerate((False, True)):
+            since = _lines(log)
             script = join_script(folder, students[:-200], join_groups, n * 4 * (len(students) - 200), 2)
             if churning:
                 with Churn(students[-200:]):
                     r = ht.wrk(PORT, "/", args.connections, args.duration, script)
             else:
                 r = ht.wrk(PORT, "/", args.connections, args.duration, script)
-            print(f"{'1/s' if churning else 'none':>7}{r.rps:>9.0f}{r.p50:>9.1f}{r.p99:>9.1f}{r.errors:>8}", flush=True)
+            print(f"{'1/s' if churning else 'none':>7}{r.rps:>9.0f}{r.p50:>9.1f}{r.p99:>9.1f}{r.errors:>8}"
+                  f"{_server_ms(log, since, '/api/v1/groups/<group_id>/join'):>19}", flush=True)
         print(f"\nwhole builds of the college's index in the run: {_builds(log)} (one per worker expected)")
     except BaseException:
         print(f"server log kept in {log}", file=sys.stderr)
@@ -270,6 +278,22 @@ def main() -> None:
     finally:
         ht.stop(server)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _server_ms(log: Path, since: int, route: str) -> str:
+    """p50/p99 of the app's own duration_ms for `route` in log lines after `since` (queueing excluded)."""
+    times = []
+    for line in log.read_text(errors="replace").splitlines()[since:]:
+        if f'"route": "{route}"' in line and '"duration_ms": ' in line:
+            times.append(float(line.split('"duration_ms": ', 1)[1].split(",", 1)[0]))
+    if not times:
+        return "-"
+    times.sort()
+    return f"{times[len(times) // 2]:.1f}/{times[min(len(times) - 1, int(len(times) * 0.99))]:.1f}"
+
+
+def _lines(log: Path) -> int:
+    return len(log.read_text(errors="replace").splitlines())
 
 
 def _builds(log: Path) -> int:
