@@ -188,11 +188,15 @@ def top_groups(
     k: int = 10,
     exclude_group_ids: Iterable[str] = (),
     scores: Scores | None = None,
+    allowed: np.ndarray | None = None,
 ) -> list[Match]:
-    """Best ``k`` groups above the threshold (exclude full groups and the student's own)."""
+    """Best ``k`` groups above the threshold (exclude full groups and the student's own, by id
+    or as ``allowed``, a bool per group of ``index``)."""
     gs = score_groups(query, matrix, index, weights, scores)
     total = gs.total.copy()
     total[~index.alive] = -np.inf
+    if allowed is not None:
+        total[~allowed] = -np.inf
     for gid in exclude_group_ids:
         if gid in index.index:
             total[index.index[gid]] = -np.inf

@@ -27,10 +27,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import String, cast, func, null, select, union_all
 
@@ -51,6 +53,41 @@ STALE_AFTER = embeddings.RETENTION.total_seconds() / 2  # the log may have lost 
 COLD_WAIT = 30.0  # seconds a request waits for another thread's first build of the college
 
 
+JOINABLE_POLICIES = ("open", "request")
+
+
+@dataclass
+class GroupFacts:
+    """What decides whether a student may join each group of a `GroupIndex`, as arrays, so a
+    request never walks 1,000 groups in Python."""
+
+    open: np.ndarray  # bool: listed, open or by request, with a free place
+    min_rating: np.ndarray  # float
+    classroom: dict[int, str]  # group position → classroom id, for classroom groups only
+
+    @classmethod
+    def of(cls, ids: list[str], groups: dict[str, StudyGroup], before: GroupFacts | None = None,
+           changed: Iterable[int] = ()) -> GroupFacts:
+        n = len(ids)
+        is_open, min_rating = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.float64)
+        if before is None:
+            classroom, positions = {}, range(n)
+        else:
+            old = len(before.open)
+            is_open[:old], min_rating[:old] = before.open, before.min_rating
+            classroom, positions = dict(before.classroom), sorted({*changed, *range(old, n)})
+        for pos in positions:
+            group = groups.get(ids[pos])
+            classroom.pop(pos, None)
+            is_open[pos] = group is not None and group.join_policy in JOINABLE_POLICIES and \
+                group.member_count < group.max_members
+            if group is not None:
+                min_rating[pos] = group.min_rating or 0
+                if group.classroom_id is not None:
+                    classroom[pos] = group.classroom_id
+        return cls(is_open, min_rating, classroom)
+
+
 @dataclass
 class CollegeIndex:
     """One college's candidates. Never changed once published; changes make a new one."""
@@ -63,6 +100,7 @@ class CollegeIndex:
     group_members: dict[str, list[str]]  # group id → active member ids
     member_of: dict[str, frozenset[str]]  # user id → groups they are an active member of
     group_index: GroupIndex
+    group_facts: GroupFacts
     group_items: dict[str, SearchItem]
     _search: dict[str, SearchIndex] = field(default_factory=dict, repr=False)
 
@@ -300,6 +338,7 @@ def _build(model) -> CollegeIndex:
         model=model.name, matrix=matrix, people=people, people_items=people_items,
         groups={g.id: g for g in groups}, group_members=members,
         member_of={u: frozenset(gs) for u, gs in member_of.items()}, group_index=group_index,
+        group_facts=GroupFacts.of(group_index.ids, {g.id: g for g in groups}),
         group_items={g.id: _group_item(g, group_vectors.get(g.id)) for g in groups},
     )
 
@@ -360,9 +399,13 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
             upserted.append(GroupData(id=group_id, subject=group.subject, member_ids=members[group_id],
                                       name=group.name))
     group_index = index.group_index.with_changes(matrix, upserts=upserted, removed=removed, redo=redo)
+    facts = index.group_facts
+    if group_ids:
+        facts = GroupFacts.of(group_index.ids, groups, facts, [group_index.index[g] for g in group_ids
+                                                                if g in group_index.index])
     return CollegeIndex(model=index.model, matrix=matrix, people=people, people_items=people_items,
                         groups=groups, group_members=members, member_of=member_of, group_index=group_index,
-                        group_items=group_items)
+                        group_facts=facts, group_items=group_items)
 
 
 def forget(college_id: str) -> None:

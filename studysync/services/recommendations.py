@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 
 from ..access import allow
@@ -20,7 +21,6 @@ from .groups import active_group_counts, group_limit_of
 from .matching_index import CollegeIndex, college_index
 
 KINDS = ("groups", "partners")
-JOINABLE_POLICIES = ("open", "request")
 
 
 def weights_of(college_id: str) -> Weights:
@@ -51,19 +51,25 @@ def _result(match, extra: dict[str, Any]) -> dict[str, Any]:
             "explanation": match.explanation}
 
 
-def joinable_group_ids(user: User, index: CollegeIndex) -> list[str]:
-    """Non-archived groups with space, open or by request, that the student may see and join."""
+def joinable(user: User, index: CollegeIndex) -> np.ndarray:
+    """Per group of the index: listed, with space, open or by request, not the student's own, and
+    one the student may see and join (rating, classroom, group limit)."""
+    facts = index.group_facts
     if active_group_counts([user.id]).get(user.id, 0) >= group_limit_of(user):
-        return []
-    mine = set(db.session.execute(select(GroupMember.group_id).where(
-        GroupMember.user_id == user.id, GroupMember.status.in_(("active", "pending")))).scalars())
-    from .classrooms import classroom_ids_of
+        return np.zeros(len(facts.open), dtype=bool)
+    allowed = facts.open & (facts.min_rating <= (user.rating or 0))
+    if facts.classroom:
+        from .classrooms import classroom_ids_of
 
-    classrooms = set(db.session.execute(classroom_ids_of(user.id)).scalars())
-    rating = user.rating or 0
-    return [g.id for g in index.groups.values()
-            if g.id not in mine and g.member_count < g.max_members and g.join_policy in JOINABLE_POLICIES
-            and (g.min_rating or 0) <= rating and (g.classroom_id is None or g.classroom_id in classrooms)]
+        classrooms = set(db.session.execute(classroom_ids_of(user.id)).scalars())
+        for position, classroom_id in facts.classroom.items():
+            allowed[position] &= classroom_id in classrooms
+    for group_id in db.session.execute(select(GroupMember.group_id).where(
+            GroupMember.user_id == user.id, GroupMember.status.in_(("active", "pending")))).scalars():
+        position = index.group_index.index.get(group_id)
+        if position is not None:
+            allowed[position] = False
+    return allowed
 
 
 @allow("student", feature="ai_matching")
@@ -78,11 +84,9 @@ def recommend(user: User, kind: str = "groups", limit: int = 10) -> list[dict[st
         results = [_result(m, _partner_view(index.people[m.id]))
                    for m in top_k(query, index.matrix, weights, k=limit, scores=scores)]
     else:
-        allowed = set(joinable_group_ids(user, index))
-        excluded = [gid for gid in index.group_index.ids if gid not in allowed]
         results = [_result(m, group_view(index.groups[m.id]))
                    for m in top_groups(query, index.matrix, index.group_index, weights, k=limit,
-                                       exclude_group_ids=excluded, scores=scores)]
+                                       allowed=joinable(user, index), scores=scores)]
     return results or [suggestion(query)]
 
 
