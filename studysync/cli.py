@@ -123,7 +123,7 @@ def reindex_embeddings_command(college_id: str | None) -> None:
             profiles = {p.user_id: p.learning_style for p in db.session.execute(select(Profile)).scalars()}
             groups = {g.id: embeddings.group_text(g) for g in db.session.execute(select(StudyGroup)).scalars()}
             with click.progressbar(length=len(profiles) + len(groups), label=f"College {cid}") as bar:
-                embeddings.vectors_for("profile", profiles, model, progress=bar.update)
+                embeddings.vectors_for("profile", profiles, model, progress=bar.update, commit=True)
                 bar.update(0)
-                embeddings.vectors_for("group", groups, model, progress=bar.update)
+                embeddings.vectors_for("group", groups, model, progress=bar.update, commit=True)
         click.echo(f"{cid}: {len(profiles)} profiles, {len(groups)} groups up to date")

@@ -12,6 +12,9 @@ pair once, and a query's per-member components are summed per group with
 membership is left out of its groups' means. A group with no scoreable member
 is scored on its subject alone (other components 0), so it stays below the
 threshold unless weights say otherwise.
+
+``with_changes`` redoes the pairs of a few groups (a join, a leave, a member's
+new profile) against a newer matrix and keeps every other pair as it was.
 """
 
 from __future__ import annotations
@@ -47,28 +50,84 @@ class GroupIndex:
     pair_group: np.ndarray  # (pairs,) group position
     pair_row: np.ndarray  # (pairs,) member row in the CandidateMatrix
     pair_adds_subject: np.ndarray  # (pairs,) the group subject is not already the member's
+    alive: np.ndarray = field(default=None)  # (groups,) bool: false for a removed group, never ranked
+
+    def __post_init__(self) -> None:
+        if self.alive is None:
+            self.alive = np.ones(len(self.ids), dtype=bool)
 
     @classmethod
     def build(cls, groups: list[GroupData], matrix: CandidateMatrix) -> GroupIndex:
         groups = list(groups)
-        keys = [subject_key(g.subject) if g.subject and str(g.subject).strip() else None for g in groups]
-        pg, pr, adds = [], [], []
-        for gi, g in enumerate(groups):
-            col = matrix.subject_vocab.get(keys[gi]) if keys[gi] else None
-            for row in dict.fromkeys(matrix.index[m] for m in g.member_ids if m in matrix.index):
-                pg.append(gi)
-                pr.append(row)
-                adds.append(keys[gi] is not None and (col is None or not matrix.subject_rows[col, row]))
+        keys = [_key(g) for g in groups]
+        pg, pr, adds = _pairs(range(len(groups)), groups, keys, matrix)
         ids = [g.id for g in groups]
         return cls(
             groups=groups,
             ids=ids,
             index={gid: i for i, gid in enumerate(ids)},
             subject_keys=keys,
-            pair_group=np.array(pg, dtype=np.intp),
-            pair_row=np.array(pr, dtype=np.intp),
-            pair_adds_subject=np.array(adds, dtype=bool),
+            pair_group=pg,
+            pair_row=pr,
+            pair_adds_subject=adds,
         )
+
+    @property
+    def removed(self) -> int:
+        return int((~self.alive).sum())
+
+    def with_changes(self, matrix: CandidateMatrix, upserts: Iterable[GroupData] = (),
+                     removed: Iterable[str] = (), redo: Iterable[str] = ()) -> GroupIndex:
+        """A new index over ``matrix`` (this one's matrix, rows changed in place or appended):
+        ``upserts`` replace or add groups, ``removed`` groups are never ranked again, and the
+        pairs of the groups in ``redo`` are recomputed (a member's profile changed)."""
+        groups, ids, index = list(self.groups), list(self.ids), dict(self.index)
+        keys, alive = list(self.subject_keys), self.alive.copy()
+        touched: set[int] = set()
+        for g in {g.id: g for g in upserts}.values():
+            if g.id in index:
+                gi = index[g.id]
+                groups[gi], keys[gi] = g, _key(g)
+            else:
+                gi = index[g.id] = len(ids)
+                ids.append(g.id)
+                groups.append(g)
+                keys.append(_key(g))
+                alive = np.append(alive, True)
+            alive[gi] = True
+            touched.add(gi)
+        for gid in removed:
+            if gid in index:
+                alive[index[gid]] = False
+                touched.add(index[gid])
+        touched |= {index[gid] for gid in redo if gid in index}
+        keep = ~np.isin(self.pair_group, np.fromiter(touched, dtype=np.intp, count=len(touched)))
+        live = sorted(gi for gi in touched if alive[gi])
+        pg, pr, adds = _pairs(live, groups, keys, matrix)
+        return GroupIndex(
+            groups=groups, ids=ids, index=index, subject_keys=keys,
+            pair_group=np.concatenate([self.pair_group[keep], pg]),
+            pair_row=np.concatenate([self.pair_row[keep], pr]),
+            pair_adds_subject=np.concatenate([self.pair_adds_subject[keep], adds]),
+            alive=alive,
+        )
+
+
+def _key(group: GroupData) -> str | None:
+    return subject_key(group.subject) if group.subject and str(group.subject).strip() else None
+
+
+def _pairs(positions: Iterable[int], groups: list[GroupData], keys: list[str | None], matrix: CandidateMatrix):
+    """(group position, member row, adds subject) of the groups at ``positions``, members in ``matrix`` only."""
+    pg, pr, adds = [], [], []
+    for gi in positions:
+        g = groups[gi]
+        col = matrix.subject_vocab.get(keys[gi]) if keys[gi] else None
+        for row in dict.fromkeys(matrix.index[m] for m in g.member_ids if m in matrix.index):
+            pg.append(gi)
+            pr.append(row)
+            adds.append(keys[gi] is not None and (col is None or not matrix.subject_rows[col, row]))
+    return np.array(pg, dtype=np.intp), np.array(pr, dtype=np.intp), np.array(adds, dtype=bool)
 
 
 @dataclass
@@ -129,10 +188,15 @@ def top_groups(
     k: int = 10,
     exclude_group_ids: Iterable[str] = (),
     scores: Scores | None = None,
+    allowed: np.ndarray | None = None,
 ) -> list[Match]:
-    """Best ``k`` groups above the threshold (exclude full groups and the student's own)."""
+    """Best ``k`` groups above the threshold (exclude full groups and the student's own, by id
+    or as ``allowed``, a bool per group of ``index``)."""
     gs = score_groups(query, matrix, index, weights, scores)
     total = gs.total.copy()
+    total[~index.alive] = -np.inf
+    if allowed is not None:
+        total[~allowed] = -np.inf
     for gid in exclude_group_ids:
         if gid in index.index:
             total[index.index[gid]] = -np.inf

@@ -15,11 +15,17 @@ of whole-array NumPy operations:
 
 A query's subjects or slots that no candidate has are not in the vocabularies
 but still count in the query's set sizes, so Jaccard denominators stay exact.
+
+A college changes one student at a time, so ``with_changes`` returns a new
+matrix with some rows replaced, appended or retired (``alive`` false, never
+scored) instead of building it again; the matrix a request is reading is never
+written to. Rows keep their positions, so a ``GroupIndex`` over it stays valid.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -72,6 +78,11 @@ class CandidateMatrix:
     slot_count: np.ndarray  # (n,) int32
     vectors: np.ndarray  # (n, dim) float32, unit or zero rows
     levels: np.ndarray  # (n,) float32
+    alive: np.ndarray = field(default=None)  # (n,) bool: false for a retired row, which is never scored
+
+    def __post_init__(self) -> None:
+        if self.alive is None:
+            self.alive = np.ones(len(self.ids), dtype=bool)
 
     @classmethod
     def build(cls, profiles: list[ProfileData], dim: int) -> CandidateMatrix:
@@ -117,6 +128,72 @@ class CandidateMatrix:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def retired(self) -> int:
+        return len(self.ids) - len(self.index)
+
+    def with_changes(self, upserts: Iterable[ProfileData], removed: Iterable[str] = ()) -> CandidateMatrix:
+        """A new matrix where each of ``upserts`` replaces its row (or is appended) and each id of
+        ``removed`` is retired. Copies the arrays once; this matrix is left as it was."""
+        upserts = list({p.id: p for p in upserts}.values())
+        ids, index, profiles = list(self.ids), dict(self.index), list(self.profiles)
+        alive = self.alive.copy()
+        for pid in removed:
+            row = index.pop(pid, None)
+            if row is not None:
+                alive[row] = False
+        old_n = len(ids)
+        for p in upserts:
+            if p.id not in index:
+                index[p.id] = len(ids)
+                ids.append(p.id)
+                profiles.append(p)
+        n = len(ids)
+        alive = np.concatenate([alive, np.ones(n - old_n, dtype=bool)])
+        subject_vocab, slot_vocab = dict(self.subject_vocab), dict(self.slot_vocab)
+        for p in upserts:
+            for key in p.subject_map():
+                subject_vocab.setdefault(key, len(subject_vocab))
+            for pair in p.slot_map():
+                slot_vocab.setdefault(pair, len(slot_vocab))
+
+        subject_rows = np.zeros((max(len(subject_vocab), 1), n), dtype=np.uint8)
+        subject_rows[: self.subject_rows.shape[0], :old_n] = self.subject_rows
+        words = _words_for(len(slot_vocab))
+        slot_bits = np.zeros((n, words), dtype=np.uint64)
+        slot_bits[:old_n, : self.slot_bits.shape[1]] = self.slot_bits
+        vectors = np.zeros((n, self.dim), dtype=np.float32)
+        vectors[:old_n] = self.vectors
+        levels = np.full(n, 3, dtype=np.float32)
+        levels[:old_n] = self.levels
+        subject_count = np.zeros(n, dtype=np.int32)
+        subject_count[:old_n] = self.subject_count
+        slot_count = np.zeros(n, dtype=np.int32)
+        slot_count[:old_n] = self.slot_count
+        for p in upserts:
+            row = index[p.id]
+            profiles[row] = p
+            keys = p.subject_map()
+            subject_rows[:, row] = 0
+            subject_rows[[subject_vocab[k] for k in keys], row] = 1
+            subject_count[row] = len(keys)
+            mask = 0
+            for pair in p.slot_map():
+                mask |= 1 << slot_vocab[pair]
+            slot_bits[row] = _masks_to_words([mask], words)[0]
+            slot_count[row] = popcount(slot_bits[row]).sum(dtype=np.int32)
+            vectors[row] = 0
+            if p.vector is not None:
+                v = np.asarray(p.vector, dtype=np.float32).reshape(1, -1)
+                if v.shape[1] != self.dim:
+                    raise ValueError(f"profile {p.id!r}: vector has {v.shape[1]} dims, matrix has {self.dim}")
+                vectors[row] = unit_rows(v)[0]
+            levels[row] = clamp_level(p.performance_level)
+        return CandidateMatrix(ids=ids, index=index, profiles=profiles, subject_vocab=subject_vocab,
+                               subject_rows=subject_rows, subject_count=subject_count, slot_vocab=slot_vocab,
+                               slot_bits=slot_bits, slot_count=slot_count, vectors=vectors, levels=levels,
+                               alive=alive)
 
     @property
     def dim(self) -> int:

@@ -134,7 +134,7 @@ def score(
     performance = performance_closeness(matrix.levels, q.level)
 
     total = weights.combine(subject, schedule, learning_style, performance)
-    excluded = np.zeros(n, dtype=bool)
+    excluded = ~matrix.alive
     for pid in (query.id, *exclude_ids):
         row = matrix.index.get(pid)
         if row is not None:

@@ -10,7 +10,7 @@ from .notification import Notification  # noqa: F401
 from .social import DirectConversation, DirectMessage, DirectReadMarker, FriendRequest, Friendship  # noqa: F401
 
 __all__ = ["AuthSession", "BulkImportJob", "BulkImportRow", "College", "CollegeEmailDomain", "User"]
-from .embedding import CollegeMatchingState, Embedding  # noqa: F401
+from .embedding import Embedding, MatchingChange  # noqa: F401
 from .chat import GroupMessage, GroupReadMarker, MessageReaction  # noqa: F401
 from .study_session import CalendarFeed, SessionAttendee, StudySession  # noqa: F401
 from .audit import AuditEntry  # noqa: F401

@@ -1,32 +1,32 @@
-"""The embedding cache: vectors computed once per text, in batches, and the college version stamp.
+"""The embedding cache: vectors computed once per text, in batches, and the log of matching changes.
 
 A profile's vector embeds its `learning_style`; a group's embeds its name, subject and
 description. Each vector is stored with the sha256 of its text, so `vectors_for` only sends texts
 that are new or changed to the model, many at a time — a recommendation request embeds nothing
 once its college is indexed (the reindex CLI or the first request after a bulk import does it).
 
-`bump_on_flush` is the one place that notices profile, group and membership changes: an
-`after_flush` listener increments `college_matching_state.version` of each college touched, in
-the same transaction, so the in-process matrices of every worker notice the change.
+`log_on_flush` is the one place that notices profile, group and membership changes: an
+`after_flush` listener inserts one `matching_changes` row per student or group touched, in the
+same transaction, so the in-process index of every worker (services/matching_index.py) applies
+just that change. Inserting takes no lock that another writer of the college waits for.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Callable
 
 import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import event, inspect, select, update
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import db, utcnow
 from ..matching import Embedder
-from ..models import CollegeMatchingState, Embedding, GroupMember, Profile, StudyGroup, User
+from ..models import Embedding, GroupMember, MatchingChange, Profile, StudyGroup, User
 from ..observability import metrics
 
 BATCH_SIZE = 256
@@ -45,30 +45,39 @@ def group_text(group: StudyGroup) -> str:
     return ". ".join(p for p in (group.name, group.subject, group.description) if p and str(p).strip())
 
 
-# The version stamp ---------------------------------------------------------------------------
+# The change log -------------------------------------------------------------------------------
+
+PROFILE, GROUP = "profile", "group"
+RETENTION = timedelta(hours=1)  # a worker that has not synced for half of this rebuilds instead
+PRUNE_EVERY = 256  # changes logged by this process between two prunes of old rows
 
 
-def college_version(college_id: str) -> int:
-    row = db.session.execute(
-        select(CollegeMatchingState.version).where(CollegeMatchingState.college_id == college_id)
-    ).scalar_one_or_none()
-    return int(row or 0)
+def _subject(obj) -> tuple[str, str] | None:
+    """What a flushed row changes for matching: a student (profile, user) or a group (group, membership)."""
+    if isinstance(obj, Profile):
+        return PROFILE, obj.user_id
+    if isinstance(obj, User):
+        return PROFILE, obj.id
+    if isinstance(obj, StudyGroup):
+        return GROUP, obj.id
+    if isinstance(obj, GroupMember):
+        return GROUP, obj.group_id
+    return None
 
 
-def _bump(session: Session, college_ids: Iterable[str]) -> None:
+_logged = itertools.count(1)
+
+
+def _log(session: Session, changes: set[tuple[str, str, str]]) -> None:
     connection = session.connection()
-    dialect = connection.dialect.name
-    table = CollegeMatchingState.__table__
-    for college_id in sorted(set(college_ids)):
-        if dialect == "mysql":
-            stmt = mysql_insert(table).values(college_id=college_id, version=1)
-            stmt = stmt.on_duplicate_key_update(version=table.c.version + 1)
-        else:
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            stmt = insert(table).values(college_id=college_id, version=1)
-            stmt = stmt.on_conflict_do_update(index_elements=[table.c.college_id],
-                                              set_={"version": table.c.version + 1})
-        connection.execute(stmt)
+    table = MatchingChange.__table__
+    now = utcnow()
+    connection.execute(table.insert(), [{"college_id": college_id, "kind": kind, "subject_id": subject_id,
+                                         "created_at": now} for college_id, kind, subject_id in sorted(changes)])
+    if next(_logged) % PRUNE_EVERY == 0:  # old rows of these colleges: no worker still needs them
+        for college_id in sorted({c for c, _, _ in changes}):
+            connection.execute(table.delete().where(table.c.college_id == college_id,
+                                                    table.c.created_at < now - RETENTION))
 
 
 # Columns whose change cannot alter a match: a chat message touching `last_message_at` must not
@@ -87,18 +96,22 @@ def _matters(obj) -> bool:
                for attr in state.attrs)
 
 
-def bump_on_flush(session: Session, _context) -> None:
-    touched = {obj.college_id for obj in (*session.new, *session.deleted) if isinstance(obj, WATCHED)}
-    touched |= {obj.college_id for obj in session.dirty if isinstance(obj, WATCHED) and _matters(obj)}
-    touched.discard(None)
-    if touched:
-        _bump(session, touched)
+def log_on_flush(session: Session, _context) -> None:
+    touched = [obj for obj in (*session.new, *session.deleted) if isinstance(obj, WATCHED)]
+    touched += [obj for obj in session.dirty if isinstance(obj, WATCHED) and _matters(obj)]
+    changes = set()
+    for obj in touched:
+        subject = _subject(obj)
+        if obj.college_id is not None and subject is not None and subject[1] is not None:
+            changes.add((obj.college_id, *subject))
+    if changes:
+        _log(session, changes)
 
 
 def install(app: Flask) -> None:
     factory: sessionmaker = app.extensions["studysync.db"].session_factory
-    if not event.contains(factory, "after_flush", bump_on_flush):
-        event.listen(factory, "after_flush", bump_on_flush)
+    if not event.contains(factory, "after_flush", log_on_flush):
+        event.listen(factory, "after_flush", log_on_flush)
 
 
 # Vectors -------------------------------------------------------------------------------------
@@ -113,11 +126,13 @@ def from_bytes(blob: bytes) -> np.ndarray:
 
 
 def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder | None = None,
-                progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+                progress: Callable[[int], None] | None = None, commit: bool = False) -> dict[str, np.ndarray]:
     """Vectors of `texts` (owner id → text) from the cache, embedding new or changed texts in batches.
 
-    New rows are committed here (a cache write, safe to repeat); a concurrent writer of the same
-    row wins and this call keeps its in-memory vectors.
+    New rows are written in a savepoint of the caller's transaction and committed with it (or
+    after each batch with `commit`, for the reindex CLI): a request never commits half-way, so it
+    keeps every lock it holds until its end. A concurrent writer of the same row wins and this call
+    keeps its in-memory vectors.
     """
     model = model or embedder()
     if not texts:
@@ -143,6 +158,8 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
         for owner_id, vector in zip(chunk, matrix):
             out[owner_id] = vector
         _store(owner_type, model.name, {i: (texts[i], out[i]) for i in chunk}, cached)
+        if commit:
+            db.session.commit()
         if progress is not None:
             progress(len(chunk))
     return out
@@ -151,19 +168,20 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
 def _store(owner_type: str, model_name: str, rows: dict[str, tuple[str | None, np.ndarray]],
            cached: dict[str, Embedding]) -> None:
     now = utcnow()
-    for owner_id, (text, vector) in rows.items():
-        row = cached.get(owner_id)
-        if row is None:
-            db.session.add(Embedding(owner_type=owner_type, owner_id=owner_id, model=model_name,
-                                     text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
-        else:
-            row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
     try:
-        if owner_type == "profile":  # its UPDATE flushes the inserts: a concurrent writer's row collides here
-            _clear_stale(rows)
-        db.session.commit()
+        with db.session.begin_nested():
+            for owner_id, (text, vector) in rows.items():
+                row = cached.get(owner_id)
+                if row is None:
+                    db.session.add(Embedding(owner_type=owner_type, owner_id=owner_id, model=model_name,
+                                             text_hash=text_hash(text), vector=to_bytes(vector), updated_at=now))
+                else:
+                    row.text_hash, row.vector, row.updated_at = text_hash(text), to_bytes(vector), now
+            if owner_type == "profile":
+                _clear_stale(rows)
+            db.session.flush()  # a concurrent writer's row collides here
     except IntegrityError:
-        db.session.rollback()
+        pass  # the savepoint is rolled back; the caller's transaction goes on
 
 
 def _clear_stale(rows: dict[str, tuple[str | None, np.ndarray]]) -> None:

@@ -7,9 +7,8 @@ was only about the person is deleted: profile, learning-style vectors, membershi
 reactions, read markers, RSVPs, friendships and requests, notifications, sessions, reset tokens,
 calendar feed. Their name is replaced in the notifications of others and in bulk-import results.
 
-Deleting the profile and memberships through the ORM bumps the college's matching version
-(services/embeddings.py), so every worker rebuilds its recommendation and search index without
-the person on the next request.
+Deleting the profile and memberships through the ORM logs a matching change (services/embeddings.py),
+so every worker drops the person from its recommendation and search index on the next request.
 """
 from __future__ import annotations
 
@@ -69,7 +68,7 @@ def _erase(user: User) -> Erased:
     removed["group_members"] = _leave_groups(user)
     profile = db.session.execute(select(Profile).where(Profile.user_id == user.id)).scalar_one_or_none()
     if profile is not None:
-        db.session.delete(profile)  # through the ORM: bumps the matching version
+        db.session.delete(profile)  # through the ORM: logged for the matching index
     removed["profiles"] = int(profile is not None)
     removed["embeddings"] = _delete(Embedding, Embedding.owner_type == "profile", Embedding.owner_id == user.id)
     for model, column in ((AuthSession, AuthSession.user_id), (PasswordResetToken, PasswordResetToken.user_id),

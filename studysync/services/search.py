@@ -2,7 +2,7 @@
 
 "calc" finds "Calculus II Crew" by keyword prefix; "visual learner" finds students whose learning
 style reads like one by cosine. The candidates' vectors come from the college index
-(services/recommendations.py); the query is embedded once per (model, text) and kept in a small
+(services/matching_index.py); the query is embedded once per (model, text) and kept in a small
 per-app LRU, so a repeated search embeds nothing.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy import select
 from ..models import GroupMember, Profile, User
 from ..models.user import COLLEGE_ROLES
 from . import embeddings
-from .recommendations import college_index, group_view
+from .matching_index import college_index
+from .recommendations import group_view
 
 TYPES = ("groups", "people")
 QUERY_CACHE_SIZE = 512

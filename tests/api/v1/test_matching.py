@@ -259,23 +259,31 @@ def test_reindex_cli_unknown_college(app):
     assert result.exit_code != 0
 
 
-def test_version_moves_only_on_changes_that_matter(client, kit, app):
+def test_change_log_grows_only_on_changes_that_matter(client, kit, app):
+    from sqlalchemy import func, select
+
     from studysync.db import db
     from studysync.db import utcnow
-    from studysync.models import StudyGroup
-    from studysync.services.embeddings import college_version
+    from studysync.models import MatchingChange, StudyGroup
     from studysync.tenancy import tenant_context
+
+    def logged():
+        return db.session.execute(select(MatchingChange.kind, MatchingChange.subject_id)
+                                  .where(MatchingChange.college_id == kit.id)
+                                  .order_by(MatchingChange.id.desc()).limit(1)).one_or_none(), \
+            db.session.execute(select(func.count()).select_from(MatchingChange)
+                               .where(MatchingChange.college_id == kit.id)).scalar_one()
 
     group = make_group(client, kit.students[1], name="Calculus II Crew", subject="Calculus")
     with app.app_context(), tenant_context(kit.id):
-        version = college_version(kit.id)
+        _, count = logged()
         row = db.session.get(StudyGroup, group["group_id"])
         row.last_message_at = utcnow()  # a chat message: no bearing on matches
         db.session.commit()
-        assert college_version(kit.id) == version
+        assert logged()[1] == count
         row.subject = "Physics"
         db.session.commit()
-        assert college_version(kit.id) == version + 1
+        assert logged() == (("group", group["group_id"]), count + 1)
 
 
 def test_auto_formed_members_streams_follow_their_new_group(app, client, classroom_kit):
