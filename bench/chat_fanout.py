@@ -124,7 +124,12 @@ def build(url: str, users: int) -> tuple[str, list[str], str, list[str]]:
 # The servers -----------------------------------------------------------------------------------
 
 
+PORTS: list[int] = []  # --ports: the range to take servers' ports from, in turn
+
+
 def free_port() -> int:
+    if PORTS:
+        return PORTS.pop(0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -133,7 +138,8 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn -c deploy/gunicorn.conf.py on a free port; `extra` arguments only for the gthread baseline."""
 
-    def __init__(self, workdir: Path, database_url: str, redis_url: str | None, extra: list[str], app: str):
+    def __init__(self, workdir: Path, database_url: str, redis_url: str | None, extra: list[str], app: str,
+                 workers: int | None = None):
         self.port = free_port()
         self.log_path = workdir / f"gunicorn-{self.port}.log"
         env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET_KEY": SECRET, "BCRYPT_ROUNDS": "4",
@@ -141,6 +147,8 @@ class Gunicorn:
                "SYSADMIN_EMAIL": "", "SYSADMIN_PASSWORD": "", "PORT": str(self.port), "PYTHONPATH": str(ROOT)}
         for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "STREAM_MAX_SOCKETS_PER_USER", "STREAM_QUEUE_SIZE"):
             env.pop(name, None)
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *extra, app],
@@ -443,7 +451,13 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--only", choices=("in-process", "redis", "throughput"))
+    parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the fan-out servers (default: as "
+                        "deploy/gunicorn.conf.py decides, 1 without Redis and 2 with it)")
+    parser.add_argument("--ports", type=int, nargs=2, metavar=("FIRST", "LAST"),
+                        help="take the servers' ports from this range (default: any free port)")
     args = parser.parse_args()
+    if args.ports:
+        PORTS[:] = range(args.ports[0], args.ports[1] + 1)
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -464,7 +478,7 @@ def main() -> None:
         for key, label, redis_url in configurations:
             if args.only and args.only != key:
                 continue
-            server = Gunicorn(workdir, url, redis_url, [], "asgi:app")
+            server = Gunicorn(workdir, url, redis_url, [], "asgi:app", args.workers)
             try:
                 uvloop.run(run(label, server, big, small, leader, tokens, args, measure_idle=key == "in-process"))
             finally:
