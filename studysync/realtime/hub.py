@@ -41,25 +41,28 @@ class Outbox:
     def __init__(self, maxsize: int, on_overflow: Callable[[], None]) -> None:
         self._items: deque[Item] = deque()
         self._maxsize = maxsize
-        self._ready = asyncio.Event()
         self._on_overflow = on_overflow
         self.overflowed = False
 
-    def push(self, item: Item) -> None:
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def push(self, item: Item) -> bool:
+        """Queue ``item``; False if it was dropped (the outbox is or has just become full)."""
         if self.overflowed:
-            return
+            return False
         if len(self._items) >= self._maxsize:
             self.overflowed = True
             self._items.clear()
             self._on_overflow()
-            return
+            return False
         self._items.append(item)
-        self._ready.set()
+        return True
 
-    async def get(self) -> Item:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+    def peek(self) -> Item:
+        return self._items[0]
+
+    def pop(self) -> Item:
         return self._items.popleft()
 
 
