@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import http.client
 import json
 import math
@@ -124,7 +125,12 @@ def build(url: str, users: int) -> tuple[str, list[str], str, list[str]]:
 # The servers -----------------------------------------------------------------------------------
 
 
+PORTS: list[int] = []  # --ports: the range to take servers' ports from, in turn
+
+
 def free_port() -> int:
+    if PORTS:
+        return PORTS.pop(0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -133,7 +139,8 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn -c deploy/gunicorn.conf.py on a free port; `extra` arguments only for the gthread baseline."""
 
-    def __init__(self, workdir: Path, database_url: str, redis_url: str | None, extra: list[str], app: str):
+    def __init__(self, workdir: Path, database_url: str, redis_url: str | None, extra: list[str], app: str,
+                 workers: int | None = None):
         self.port = free_port()
         self.log_path = workdir / f"gunicorn-{self.port}.log"
         env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET_KEY": SECRET, "BCRYPT_ROUNDS": "4",
@@ -141,6 +148,8 @@ class Gunicorn:
                "SYSADMIN_EMAIL": "", "SYSADMIN_PASSWORD": "", "PORT": str(self.port), "PYTHONPATH": str(ROOT)}
         for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "STREAM_MAX_SOCKETS_PER_USER", "STREAM_QUEUE_SIZE"):
             env.pop(name, None)
+        if workers:
+            env["WEB_CONCURRENCY"] = str(workers)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", *extra, app],
@@ -354,7 +363,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary(values_s: list[float]) -> str:
     ms = [v * 1e3 for v in values_s]
-    return f"p50 {percentile(ms, 50):7.1f}  p99 {percentile(ms, 99):7.1f}  max {max(ms):7.1f} ms"
+    return (f"p50 {percentile(ms, 50):7.1f}  p90 {percentile(ms, 90):7.1f}  p99 {percentile(ms, 99):7.1f}  "
+            f"max {max(ms):7.1f} ms")
 
 
 async def fan_out(server: Gunicorn, sockets: Sockets, leader: str, targets: list[tuple[str, int]],
@@ -388,6 +398,10 @@ async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: 
     try:
         for total in args.sockets:
             took = await sockets.grow(total)
+            # The client's own heap (5,000 websockets connections) would otherwise stall its loop for
+            # a full garbage collection now and then, delaying receipts: out of sight, they stay put.
+            gc.collect()
+            gc.freeze()
             rss = server.rss_mib()
             print(f"-- {total} sockets open (opened in {took:.1f} s); worker RSS {rss:.0f} MiB, "
                   f"{(rss - rss0) / total * 1000:.1f} MiB per 1,000 sockets", flush=True)
@@ -443,7 +457,13 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--only", choices=("in-process", "redis", "throughput"))
+    parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the fan-out servers (default: as "
+                        "deploy/gunicorn.conf.py decides, 1 without Redis and 2 with it)")
+    parser.add_argument("--ports", type=int, nargs=2, metavar=("FIRST", "LAST"),
+                        help="take the servers' ports from this range (default: any free port)")
     args = parser.parse_args()
+    if args.ports:
+        PORTS[:] = range(args.ports[0], args.ports[1] + 1)
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -464,7 +484,7 @@ def main() -> None:
         for key, label, redis_url in configurations:
             if args.only and args.only != key:
                 continue
-            server = Gunicorn(workdir, url, redis_url, [], "asgi:app")
+            server = Gunicorn(workdir, url, redis_url, [], "asgi:app", args.workers)
             try:
                 uvloop.run(run(label, server, big, small, leader, tokens, args, measure_idle=key == "in-process"))
             finally:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import os
+import select
 import threading
 import uuid
 from collections import OrderedDict, deque
@@ -93,7 +95,9 @@ class Subscription:
 
     With a ``sink`` the subscription keeps no queue: each event is handed to ``sink(event)`` in the
     delivering thread, and ``sink(None)`` once when it closes. The WebSocket stream uses that to move
-    events onto its event loop, where each socket keeps its own bounded queue.
+    events onto its event loop, where each socket keeps its own bounded queue. A sink may also have a
+    ``batch`` attribute, ``batch(sinks, event)``: delivery then hands one event to all the sinks sharing
+    that ``batch`` in one call (one per event loop rather than one per socket).
     """
 
     def __init__(
@@ -255,14 +259,31 @@ class LocalRegistry:
             return set(self._subs)
 
     def deliver(self, channels: Iterable[str], event: dict) -> int:
-        """Offer ``event`` once to every subscription holding any of ``channels``; returns how many."""
+        """Offer ``event`` once to every subscription holding any of ``channels``; returns how many.
+
+        Sinks that share a ``batch`` (see `Subscription`) get the event in one call for all of them:
+        5,000 sockets on one event loop cost one hand-over, not 5,000.
+        """
         with self._lock:
-            targets: set[Subscription] = set()
-            for name in channels:
-                targets.update(self._subs.get(name, ()))
+            names = list(channels)
+            if len(names) == 1:
+                targets: Iterable[Subscription] = list(self._subs.get(names[0], ()))
+            else:
+                targets = set()
+                for name in names:
+                    targets.update(self._subs.get(name, ()))
+        batches: dict[Callable, list] = {}
+        count = 0
         for sub in targets:
-            sub._offer(event)
-        return len(targets)
+            count += 1
+            batch = getattr(sub._sink, "batch", None)
+            if batch is None:
+                sub._offer(event)
+            elif not sub._closed:
+                batches.setdefault(batch, []).append(sub._sink)
+        for batch, sinks in batches.items():
+            batch(sinks, event)
+        return count
 
     def close_all(self) -> None:
         with self._lock:
@@ -335,14 +356,16 @@ class RedisBroker(Broker):
     Each process has one listener thread with one PubSub connection, started on the first subscribe.
     It SUBSCRIBEs to ``prefix + channel`` while at least one local subscription holds the channel and
     fans each message out through the `LocalRegistry`. Only that thread touches the PubSub (redis-py's
-    PubSub is not safe to share), so other threads just bump ``_wanted_gen`` and, when they need the
-    subscription live, wait until the listener reports it confirmed.
+    PubSub is not safe to share), so other threads just bump ``_wanted_gen``, wake the listener through
+    a pipe and, when they need the subscription live, wait until the listener reports it confirmed.
+    The listener sleeps in poll() on that pipe and the Redis socket: it neither polls on a timer nor
+    makes a new socket (or a joined group) wait for its next round.
 
     An event addressed to several channels is PUBLISHed once per channel with one id; the listener
     delivers the first copy to the union of those channels and drops the rest.
     """
 
-    POLL_SECONDS = 0.05  # how quickly the listener notices a new channel
+    IDLE_SECONDS = 1.0  # the longest the listener sleeps: it checks for stop and sends health checks
     MIN_BACKOFF, MAX_BACKOFF = 0.1, 5.0
     SEEN_IDS = 4096  # multi-channel event ids remembered for de-duplication
 
@@ -375,6 +398,7 @@ class RedisBroker(Broker):
         self._wanted_gen = 0  # bumped whenever the local channel set changes
         self._synced_gen = 0  # the listener has SUBSCRIBEd (confirmed) everything as of this gen
         self._thread: threading.Thread | None = None
+        self._wake: tuple[int, int] | None = None  # the listener's pipe: a byte written wakes it
         self._stopping = threading.Event()
         self._backoff = self.MIN_BACKOFF  # listener thread only, like _seen
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -413,8 +437,13 @@ class RedisBroker(Broker):
         with self._sync:
             self._sync.notify_all()
             thread = self._thread
+            self._poke()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+        with self._sync:
+            wake, self._wake = self._wake, None
+        for fd in wake or ():
+            os.close(fd)
         self._registry.close_all()
         self._client.close()
         self._listen_client.close()
@@ -423,6 +452,11 @@ class RedisBroker(Broker):
         with self._sync:
             # is_alive() is also False in a forked child, which then starts its own listener.
             if self._thread is None or not self._thread.is_alive():
+                for fd in self._wake or ():  # a forked child's copy, or a dead thread's
+                    os.close(fd)
+                self._wake = os.pipe()
+                for fd in self._wake:
+                    os.set_blocking(fd, False)
                 self._thread = threading.Thread(
                     target=self._listen, name="studysync-realtime-listener", daemon=True
                 )
@@ -431,6 +465,15 @@ class RedisBroker(Broker):
     def _request_sync(self) -> None:
         with self._sync:
             self._wanted_gen += 1
+            self._poke()
+
+    def _poke(self) -> None:
+        """Wake the listener (hold ``_sync``)."""
+        if self._wake is not None:
+            try:
+                os.write(self._wake[1], b"!")
+            except BlockingIOError:
+                pass  # the pipe is full of wake-ups already
 
     def _await_sync(self) -> None:
         """Wait until the listener's SUBSCRIBEs cover the registry as it is now (bounded)."""
@@ -479,6 +522,8 @@ class RedisBroker(Broker):
         active: set[str] = set()  # channels SUBSCRIBEd on this connection
         awaiting: set[str] = set()  # SUBSCRIBE sent, confirmation not read yet
         seen_gen = -1
+        with self._sync:
+            wake = self._wake[0] if self._wake else None
         while not self._stopping.is_set():
             with self._sync:
                 gen = self._wanted_gen
@@ -494,14 +539,34 @@ class RedisBroker(Broker):
                 active, seen_gen = wanted, gen
             if not awaiting:
                 self._mark_synced(seen_gen)
-            message = pubsub.get_message(timeout=self.POLL_SECONDS)
+            # Whatever is readable now, without waiting (redis-py may hold a reply in its buffer).
+            message = pubsub.get_message(timeout=0) if pubsub.connection is not None else None
             if message is None:
-                continue
-            if message["type"] == "subscribe":
+                self._sleep(pubsub, wake)
+            elif message["type"] == "subscribe":
                 awaiting.discard(message["channel"][len(self._prefix):])
                 self._backoff = self.MIN_BACKOFF  # connected and working again
             elif message["type"] == "message":
                 self._fan_out(message["data"])
+
+    def _sleep(self, pubsub: Any, wake: int | None) -> None:
+        """Until Redis sends something, another thread pokes the pipe, or `IDLE_SECONDS` pass."""
+        poller = select.poll()  # not select(): a worker holding sockets has descriptors above 1024
+        if wake is not None:
+            poller.register(wake, select.POLLIN)
+        connection = pubsub.connection
+        sock = getattr(connection, "_sock", None)
+        if sock is not None and pubsub.subscribed:
+            if connection.can_read(timeout=0):
+                return  # a reply already sits in redis-py's buffer (behind a health check's PONG)
+            poller.register(sock, select.POLLIN)
+        for fd, _ in poller.poll(self.IDLE_SECONDS * 1000):
+            if fd == wake:
+                try:
+                    while os.read(wake, 512):
+                        pass
+                except (BlockingIOError, OSError):
+                    pass
 
     def _fan_out(self, raw: str) -> None:
         try:

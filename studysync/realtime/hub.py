@@ -1,9 +1,10 @@
 """The open WebSocket streams of one process, on its event loop, and the bridge that brings them events.
 
 Publishers deliver in their own thread: a request thread after its commit (in-process broker) or the
-Redis listener thread. A socket's subscription hands each event to `Hub`, which appends it to a list
-under a lock and, when no drain is pending, schedules one on the loop. A message to 5,000 sockets
-therefore costs one wake-up of the loop, and its JSON is encoded once and shared by every socket's queue.
+Redis listener thread. The broker hands each event once to `Hub` with the sinks of all the sockets
+(on this loop) it is for; the hub appends that to a list under a lock and, when no drain is pending,
+schedules one on the loop. A message to 5,000 sockets therefore costs the delivering thread one
+hand-over and the loop one wake-up, and its JSON is encoded once and shared by every socket's queue.
 
 Everything else here runs on the loop thread only, so it needs no locks: the per-socket `Outbox`
 (bounded: a socket that stops reading overflows it instead of growing memory or slowing anyone else)
@@ -16,7 +17,6 @@ import json
 import logging
 import threading
 from collections import deque
-from functools import partial
 from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
@@ -41,26 +41,42 @@ class Outbox:
     def __init__(self, maxsize: int, on_overflow: Callable[[], None]) -> None:
         self._items: deque[Item] = deque()
         self._maxsize = maxsize
-        self._ready = asyncio.Event()
         self._on_overflow = on_overflow
         self.overflowed = False
 
-    def push(self, item: Item) -> None:
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def push(self, item: Item) -> bool:
+        """Queue ``item``; False if it was dropped (the outbox is or has just become full)."""
         if self.overflowed:
-            return
+            return False
         if len(self._items) >= self._maxsize:
             self.overflowed = True
             self._items.clear()
             self._on_overflow()
-            return
+            return False
         self._items.append(item)
-        self._ready.set()
+        return True
 
-    async def get(self) -> Item:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
+    def peek(self) -> Item:
+        return self._items[0]
+
+    def pop(self) -> Item:
         return self._items.popleft()
+
+
+class _Sink:
+    """A subscription's sink: on its own, one event for one socket; through ``batch``, for many."""
+
+    __slots__ = ("batch", "receiver")
+
+    def __init__(self, hub: Hub, receiver: Receiver) -> None:
+        self.batch = hub.hand_over
+        self.receiver = receiver
+
+    def __call__(self, event: dict | None) -> None:
+        self.batch([self], event)
 
 
 class Hub:
@@ -69,7 +85,7 @@ class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop, max_per_user: int) -> None:
         self._loop = loop
         self._lock = threading.Lock()  # guards _pending and _scheduled (any thread)
-        self._pending: list[tuple[Receiver, dict | None]] = []
+        self._pending: list[tuple[list[_Sink], dict | None]] = []
         self._scheduled = False
         self._by_user: dict[str, set[Any]] = {}  # loop thread only
         self.max_per_user = max_per_user
@@ -78,11 +94,12 @@ class Hub:
 
     def sink(self, receiver: Receiver) -> Callable[[dict | None], None]:
         """The ``sink`` for a broker subscription whose events ``receiver`` takes on the loop."""
-        return partial(self._deliver, receiver)
+        return _Sink(self, receiver)
 
-    def _deliver(self, receiver: Receiver, event: dict | None) -> None:
+    def hand_over(self, sinks: list[_Sink], event: dict | None) -> None:
+        """``event`` for every one of ``sinks`` (the broker's ``batch``): queued, and one drain scheduled."""
         with self._lock:
-            self._pending.append((receiver, event))
+            self._pending.append((sinks, event))
             if self._scheduled:
                 return
             self._scheduled = True
@@ -97,15 +114,10 @@ class Hub:
         with self._lock:
             batch, self._pending = self._pending, []
             self._scheduled = False
-        texts: dict[int, str] = {}  # id() is safe: the batch keeps every event alive
-        for receiver, event in batch:
-            if event is None:
-                receiver(None, None)
-                continue
-            text = texts.get(id(event))
-            if text is None:
-                text = texts[id(event)] = encode(event)
-            receiver(event, text)
+        for sinks, event in batch:
+            text = None if event is None else encode(event)  # once per event, shared by every socket
+            for sink in sinks:
+                sink.receiver(event, text)
 
     def admit(self, user_id: str, stream: Any) -> bool:
         """Count ``stream`` as one of the user's open sockets, unless they hold ``max_per_user``."""

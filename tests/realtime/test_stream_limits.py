@@ -129,6 +129,10 @@ def test_a_socket_that_stops_reading_is_closed_and_does_not_hold_up_the_others(a
             texts, code = stalled.frames_until_close()
             assert texts[0]["type"] == "ready"
             assert len(texts) < 200  # events past her queue were dropped, not kept for her
+            # what she did get came in order, none twice nor skipped, across the server's switch from
+            # sending at once to waiting on her socket
+            received = [text["data"]["n"] for text in texts[1:-1]]
+            assert received == list(range(len(received)))
             assert texts[-1] == {"type": "error", "message": FALLEN_BEHIND}
             assert code == 1013
         finally:
