@@ -223,8 +223,7 @@ def main() -> None:
                SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="", LOG_FORMAT="json")
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
-        # gunicorn loads the worker class, whose metrics open files there, before its on_starting
-        # hook creates the folder: on a port never served before the master dies without it
+        # the two workers' metric files go in the bench's temp folder, removed with it
         env["PROMETHEUS_MULTIPROC_DIR"] = str(folder / "metrics")
         (folder / "metrics").mkdir()
     command_line = ht.run_command()
