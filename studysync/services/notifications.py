@@ -115,7 +115,6 @@ def _version_statement():
             .select_from(n).where(n.user_id == bindparam("user_id")))
 
 
-
 @cache
 def _unread_count_statement():
     return (select(func.count()).select_from(Notification)
