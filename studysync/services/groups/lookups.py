@@ -56,12 +56,18 @@ def memberships(group_id: str, user_ids: Iterable[str]) -> dict[str, GroupMember
     return {m.user_id: m for m in rows}
 
 
+# MariaDB locks every row its plan reads: with the tenant filter (`college_id = ?`) on small tables
+# it may read the college's index instead of the primary key, and then wait for rows of other
+# users and groups that a concurrent join holds. Locks name only the rows they mean.
+BY_PRIMARY_KEY = "FORCE INDEX (PRIMARY)"
+
+
 def lock_users(user_ids: Iterable[str]) -> dict[str, User]:
     ids = sorted(set(user_ids))
     if not ids:
         return {}
     rows = db.session.execute(
-        select(User).where(User.id.in_(ids)).order_by(User.id)
+        select(User).where(User.id.in_(ids)).order_by(User.id).with_hint(User, BY_PRIMARY_KEY, "mysql")
         .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).scalars()
     return {u.id: u for u in rows}
@@ -70,7 +76,7 @@ def lock_users(user_ids: Iterable[str]) -> dict[str, User]:
 def lock_group(group_id: str) -> StudyGroup:
     """The group, re-read and locked until the request commits (posting to its chat takes it too)."""
     group = db.session.execute(
-        select(StudyGroup).where(StudyGroup.id == group_id)
+        select(StudyGroup).where(StudyGroup.id == group_id).with_hint(StudyGroup, BY_PRIMARY_KEY, "mysql")
         .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if group is None:
