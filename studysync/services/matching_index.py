@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import String, cast, func, null, select, union_all
+from sqlalchemy import func, null, select, union_all
 
 from ..db import db, utcnow
 from ..matching import CandidateMatrix, GroupData, GroupIndex, ProfileData, SearchIndex, SearchItem
@@ -239,7 +239,7 @@ def _catch_up(entry: Entry, college_id: str, model) -> None:
         _log.c.college_id == college_id, _log.c.id > sync.last)
     late_count = None
     if sync.horizon < sync.last:
-        window = select(func.count(_log.c.id), cast(null(), String(10)), cast(null(), String(36))).where(
+        window = select(func.count(_log.c.id), null(), null()).where(  # untyped: takes the columns' collation
             _log.c.college_id == college_id, _log.c.id > sync.horizon, _log.c.id <= sync.last)
         rows = db.session.execute(union_all(newer, window)).all()
         late_count = next(r[0] for r in rows if r[1] is None)
