@@ -294,6 +294,27 @@ def _group_item(group: StudyGroup, vector) -> SearchItem:
     return SearchItem(id=group.id, name=group.name, subjects=[group.subject] if group.subject else [], vector=vector)
 
 
+def _students(user_ids: Iterable[str] | None = None) -> list[tuple[User, Profile | None]]:
+    """Active students (of `user_ids`, or all) with their profile, if any, by id."""
+    stmt = (select(User, Profile).outerjoin(Profile, Profile.user_id == User.id)
+            .where(User.role == "student", User.status == "active").order_by(User.id))
+    if user_ids is not None:
+        stmt = stmt.where(User.id.in_(list(user_ids)))
+    return [(user, profile) for user, profile in db.session.execute(stmt)]
+
+
+def _listed_groups(group_ids: Iterable[str] | None = None) -> list[StudyGroup]:
+    """Non-archived groups (of `group_ids`, or all), by id, as snapshots: safe to read after this
+    session ends (or rolls back a cache write)."""
+    stmt = select(StudyGroup).where(StudyGroup.is_archived.is_(False)).order_by(StudyGroup.id)
+    if group_ids is not None:
+        stmt = stmt.where(StudyGroup.id.in_(list(group_ids)))
+    groups = list(db.session.execute(stmt).scalars())
+    for group in groups:
+        db.session.expunge(group)
+    return groups
+
+
 def _members(group_ids: list[str] | None = None) -> dict[str, list[str]]:
     """Active members of non-archived groups (of `group_ids`, or all), in joining order."""
     stmt = (select(GroupMember.group_id, GroupMember.user_id).join(StudyGroup, StudyGroup.id == GroupMember.group_id)
@@ -308,10 +329,7 @@ def _members(group_ids: list[str] | None = None) -> dict[str, list[str]]:
 
 
 def _build(model) -> CollegeIndex:
-    students = db.session.execute(
-        select(User, Profile).outerjoin(Profile, Profile.user_id == User.id)
-        .where(User.role == "student", User.status == "active").order_by(User.id)
-    ).all()
+    students = _students()
     vectors = embeddings.profile_vectors([p for _, p in students if p is not None], model)
     profiles, people, people_items = [], {}, {}
     for user, profile in students:
@@ -321,10 +339,7 @@ def _build(model) -> CollegeIndex:
             profiles.append(_profile_data(user, profile, vector))
     matrix = CandidateMatrix.build(profiles, model.dim)
 
-    groups = list(db.session.execute(
-        select(StudyGroup).where(StudyGroup.is_archived.is_(False)).order_by(StudyGroup.id)).scalars())
-    for g in groups:  # snapshots, safe to read after this session ends (or rolls back a cache write)
-        db.session.expunge(g)
+    groups = _listed_groups()
     members = _members() if groups else {}
     members = {g.id: members.get(g.id, []) for g in groups}
     group_vectors = embeddings.group_vectors(groups, model)
@@ -348,9 +363,7 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
     matrix, people, people_items = index.matrix, index.people, index.people_items
     redo: set[str] = set()
     if student_ids:
-        found = {user.id: (user, profile) for user, profile in db.session.execute(
-            select(User, Profile).outerjoin(Profile, Profile.user_id == User.id)
-            .where(User.id.in_(student_ids), User.role == "student", User.status == "active"))}
+        found = {user.id: (user, profile) for user, profile in _students(student_ids)}
         vectors = embeddings.profile_vectors([p for _, p in found.values() if p is not None], model)
         people, people_items = dict(people), dict(people_items)
         upserts, retired = [], []
@@ -376,10 +389,7 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
     if group_ids:
         groups, members, member_of, group_items = dict(groups), dict(members), dict(member_of), dict(group_items)
         wanted = sorted(group_ids)
-        rows = {g.id: g for g in db.session.execute(
-            select(StudyGroup).where(StudyGroup.id.in_(wanted), StudyGroup.is_archived.is_(False))).scalars()}
-        for group in rows.values():
-            db.session.expunge(group)
+        rows = {g.id: g for g in _listed_groups(wanted)}
         now_members = _members(list(rows)) if rows else {}
         group_vectors = embeddings.group_vectors(list(rows.values()), model)
         for group_id in wanted:
