@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from . import db_roundtrips
 from . import db_timeouts as timeouts_module
 from .db_timeouts import DatabaseTimeouts
 
@@ -146,7 +147,8 @@ def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
             # of 5 closed and reopened the rest (and re-ran the PRAGMAs) on nearly every request.
             options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         return options
-    options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+    # No pool_pre_ping: db_roundtrips.py pings only connections that sat idle (one round trip less).
+    options: dict = {"pool_size": 10, "max_overflow": 20,
                      **timeouts_module.driver_options(backend, timeouts)}
     if backend in ("mysql", "mariadb"):
         options["pool_recycle"] = 3600
@@ -325,6 +327,7 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         timeouts_module.install(self.engine, timeouts)
+        db_roundtrips.install(self.engine)
         _note_commits(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.Session = scoped_session(self.session_factory)
