@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from . import db_roundtrips
 from . import db_timeouts as timeouts_module
 from .db_timeouts import DatabaseTimeouts
 
@@ -146,7 +147,8 @@ def _engine_options(url: str, timeouts: DatabaseTimeouts) -> dict:
             # of 5 closed and reopened the rest (and re-ran the PRAGMAs) on nearly every request.
             options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         return options
-    options: dict = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+    # No pool_pre_ping: db_roundtrips.py pings only connections that sat idle (one round trip less).
+    options: dict = {"pool_size": 10, "max_overflow": 20,
                      **timeouts_module.driver_options(backend, timeouts)}
     if backend in ("mysql", "mariadb"):
         options["pool_recycle"] = 3600
@@ -188,9 +190,14 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
+    # The dialect's own BEGIN hook (pysqlite's is a no-op, as `isolation_level = None` above leaves
+    # transactions to us) rather than a "begin" listener running `exec_driver_sql`: every request
+    # begins a transaction, and a full statement execution for it cost more than its SELECT's
+    # fetch. SQLAlchemy still wraps a failure here (SQLite busy) as it does any statement's.
+    def _do_begin(dbapi_connection):
+        dbapi_connection.execute("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
+
+    engine.dialect.do_begin = _do_begin
 
 
 def _deferred_begin() -> bool:
@@ -325,6 +332,7 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         timeouts_module.install(self.engine, timeouts)
+        db_roundtrips.install(self.engine)
         _note_commits(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.Session = scoped_session(self.session_factory)

@@ -11,8 +11,8 @@ has a bound, and each bound ends in an error that `db.failure_kind` calls `UNAVA
   the client also stops waiting `GRACE_SECONDS` later and drops the connection: psycopg's own wait
   timeout, PyMySQL's socket read/write timeouts.
 
-The worst case for one request is about pool + statement + grace + connect (a pre-ping that finds
-the server frozen, then a reconnect that cannot get through).
+The worst case for one request is about pool + statement + grace + connect (a ping of a connection
+that sat idle finding the server frozen, then a reconnect that cannot get through; db_roundtrips.py).
 """
 from __future__ import annotations
 
