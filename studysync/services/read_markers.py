@@ -61,6 +61,26 @@ def _group_unread_statement():
     )
 
 
+def group_unread_column(member):
+    """The same count as `group_unread_counts`, as a scalar subquery correlated to a list statement
+    that already has each group and the reader's membership `member` (an entity or alias of
+    GroupMember joined on the reader; bound parameter `user_id` is the reader): no membership, or not
+    an active one, counts 0. The list then needs no second query for its unread counts."""
+    message, marker = GroupMessage, GroupReadMarker
+    user_id = bindparam("user_id")
+    return (
+        select(func.count())
+        .select_from(message)
+        .outerjoin(marker, and_(marker.group_id == message.group_id, marker.user_id == user_id))
+        .where(message.group_id == member.group_id, member.status == "active", message.sender_id != user_id,
+               message.deleted_at.is_(None), message.created_at > member.joined_at,
+               or_(marker.last_read_at.is_(None),
+                   after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
+        .correlate(member)
+        .scalar_subquery()
+    )
+
+
 def thread_unread_counts(user_id: str, conversation_ids: list[str]) -> dict[str, int]:
     """Unread direct messages per conversation for `user_id`."""
     if not conversation_ids:
