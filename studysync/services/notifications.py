@@ -75,11 +75,6 @@ class NotificationView:
 
 
 @allow(*COLLEGE_ROLES)
-def unread_count(user: User) -> int:
-    return db.session.execute(_unread_count_statement(), {"user_id": user.id}).scalar_one()
-
-
-@allow(*COLLEGE_ROLES)
 def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[NotificationView]:
     result = paginate(_list_statement(unread_only), page, limit, scalars=False, params={"user_id": user.id})
     result.items = [NotificationView(*row) for row in result.items]
@@ -145,12 +140,12 @@ _VIEW_COLUMNS = (Notification.id, Notification.type, Notification.title, Notific
                  Notification.read_at, Notification.created_at)  # NotificationView's fields, in order
 
 
-def _version_columns(over=None):
+def _version_columns(windowed: bool = False):
     """Count, read count, newest and last read of the user's notifications: as aggregates, or as
-    window aggregates over the whole list (`over=()`) riding along with each row of a page."""
+    window aggregates over all of them (`windowed`) riding along with each row of a page."""
     n = Notification
     columns = (func.count(), func.count(n.read_at), func.max(n.created_at), func.max(n.read_at))
-    return columns if over is None else tuple(c.over() for c in columns)
+    return tuple(c.over() for c in columns) if windowed else columns
 
 
 @cache
@@ -161,15 +156,9 @@ def _version_statement():
 @cache
 def _page_and_version_statement():
     """The newest-first list, each row carrying the version's aggregates over all the user's rows."""
-    return (select(*_VIEW_COLUMNS, *_version_columns(over=()))
+    return (select(*_VIEW_COLUMNS, *_version_columns(windowed=True))
             .where(Notification.user_id == bindparam("user_id"))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
-
-
-@cache
-def _unread_count_statement():
-    return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
 
 
 @cache
