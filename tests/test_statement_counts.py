@@ -85,10 +85,25 @@ def test_a_page_past_the_end_still_reports_the_total(app, client, busy_student):
     assert beyond["data"] == []
 
 
-def test_the_apps_polls_cost_one_statement_more_than_authentication(app, client, busy_student):
-    """The bell: its version (with the unread count) and the page. The DM thread: the URL's user,
-    the conversation with the reader's marker, the page — and no lock when the marker is already
-    at the newest message."""
+def test_the_notification_lists_cost_one_statement_more_than_authentication(app, client, busy_student):
+    """The page carries its version and unread count as window aggregates: one statement after the
+    token for a client holding no tag, whatever the page size."""
+    _, me, _ = busy_student
+    assert statements_for(app, client, "/api/notifications", me.headers) == 2
+    for limit in (1, 2, 50):
+        assert statements_for(app, client, f"/api/v1/notifications?limit={limit}", me.headers) == 2
+
+
+def test_my_groups_cost_two_statements_more_than_authentication(app, client, busy_student):
+    """The page (with the total, the leaders' names and the unread counts), then the members."""
+    _, me, _ = busy_student
+    assert statements_for(app, client, "/api/groups/mine", me.headers) == 3
+    for limit in (1, 2, 50):
+        assert statements_for(app, client, f"/api/v1/groups/mine?limit={limit}", me.headers) == 3
+
+
+def test_a_dm_thread_costs_the_conversation_and_the_page(app, client, busy_student):
+    """After the token and the URL's user: the conversation with the reader's marker, the page — and
+    no lock when the marker is already at the newest message."""
     _, me, friend = busy_student
-    assert statements_for(app, client, "/api/notifications", me.headers) <= 3
     assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) <= 4

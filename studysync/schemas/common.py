@@ -11,6 +11,7 @@ from functools import lru_cache
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, validate
 
 from ..db import utc_iso
+from .compiled import CompiledDump
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1_000_000  # (page - 1) * limit stays far inside every database's OFFSET
@@ -115,7 +116,8 @@ class PageQuerySchema(Schema):
 
 @lru_cache(maxsize=None)
 def envelope(data_schema: type[Schema] | None = None, *, many: bool = False, paginated: bool = False) -> type[Schema]:
-    """The response schema `{success, data, message[, pagination]}` around `data_schema`."""
+    """The response schema `{success, data, message[, pagination]}` around `data_schema`; it dumps
+    through planned steps (`compiled.CompiledDump`) when `data_schema` does."""
     name = (data_schema.__name__.removesuffix("Schema") if data_schema else "Empty")
     name += "List" if many else ""
     attrs: dict = {
@@ -125,7 +127,8 @@ def envelope(data_schema: type[Schema] | None = None, *, many: bool = False, pag
     }
     if paginated:
         attrs["pagination"] = fields.Nested(PaginationSchema)
-    return Schema.from_dict(attrs, name=f"{name}Envelope")
+    base = CompiledDump if data_schema is not None and issubclass(data_schema, CompiledDump) else Schema
+    return base.from_dict(attrs, name=f"{name}Envelope")
 
 
 def reply(data=None, message: str = "", pagination: dict | None = None) -> dict:

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from ..models.group import JOIN_POLICIES
 from .common import HidesPrivateFields, Int, PageQuerySchema, Real, TrimmedString, UTCDateTime
+from .compiled import CompiledDump
 
 MAX_GROUP_SIZE = 100
 MAX_USER_IDS = 100
@@ -79,7 +80,7 @@ class GroupSchema(Schema):
     updated_at = UTCDateTime()
 
 
-class MyGroupSchema(GroupSchema):
+class MyGroupSchema(GroupSchema, CompiledDump):  # polled by the app: dumped through planned steps
     role = fields.String(metadata={"description": "leader or member"})
     status = fields.String(metadata={"description": "active or pending"})
     joined_at = UTCDateTime(allow_none=True)

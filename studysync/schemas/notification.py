@@ -4,13 +4,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from .common import PageQuerySchema, UTCDateTime, envelope
+from .compiled import CompiledDump
 
 
 class NotificationQuerySchema(PageQuerySchema):
     unread = fields.Boolean(load_default=False)
 
 
-class NotificationSchema(Schema):
+class NotificationSchema(CompiledDump):  # the bell's list: dumped through planned steps
     notification_id = fields.String(attribute="id")
     type = fields.String()
     title = fields.String()

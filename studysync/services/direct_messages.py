@@ -67,7 +67,7 @@ def _locked_conversation(a: str, b: str) -> DirectConversation:
     return conversation
 
 
-def _advance_marker(conversation_id: str, user_id: str, message: DirectMessage) -> bool:
+def _advance_marker(conversation_id: str, user_id: str, message) -> bool:
     return advance_read_marker(DirectReadMarker, {"conversation_id": conversation_id, "user_id": user_id}, message)
 
 
@@ -111,51 +111,69 @@ class ThreadPoll:
 
 @allow(*COLLEGE_ROLES, feature="chat")
 def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
-                unchanged: Callable[[str], bool] = lambda version: False) -> ThreadPoll:
+                unchanged: Callable[[str], bool] | None = None) -> ThreadPoll:
     """What the app polls every 3 s: the newest `limit` messages, unless `unchanged(version)` says
     the caller holds them already — then the conversation's row alone answers (no messages
-    loaded, nothing locked). Reading marks the thread read as `thread()` does."""
+    loaded, nothing locked). Reading marks the thread read as `thread()` does.
+
+    Two statements, not one: joined to the conversation, the messages would come out of the index
+    in thread order only on some databases — PostgreSQL would read and sort a whole long thread on
+    every poll — while by the conversation's id they are the index's last `limit` entries."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     other = classmate_or_404(actor, other_id, self_message="You have no conversation with yourself", active=False)
     low, high = ordered_pair(actor.id, other.id)
     row = db.session.execute(_conversation_and_marker_statement(),
                              {"low": low, "high": high, "user_id": actor.id}).first()
-    conversation, marker = row if row is not None else (None, None)
-    newest = conversation.last_message_id if conversation is not None else None  # ids are never reused
-    version = f"{newest or '-'}|{actor.name}|{other.name}"
-    if unchanged(version):
+    conversation_id, newest, read_at, read_id = row if row is not None else (None, None, None, None)
+    version = f"{newest or '-'}|{actor.name}|{other.name}"  # message ids are never reused
+    if unchanged is not None and unchanged(version):
         return ThreadPoll(version, None)
-    if conversation is None:
+    if conversation_id is None:
         return ThreadPoll(version, CursorPage([], False))
-    return ThreadPoll(version, _latest(actor, other, conversation, marker, limit))
+    rows = db.session.execute(_messages_statement().limit(limit + 1), {"conversation_id": conversation_id}).all()
+    return ThreadPoll(version, _latest(actor, other, conversation_id, (read_at, read_id), rows, limit))
 
+
+# Built once per process: the app polls a thread every 3 s. Columns, not ORM rows.
 
 @cache
 def _conversation_and_marker_statement():
-    """The pair's conversation and the reader's marker, in one statement built once per process."""
+    """The pair's conversation (its id and newest message) and the reader's marker."""
     conv, marker = DirectConversation, DirectReadMarker
-    return (select(conv, marker)
+    return (select(conv.id, conv.last_message_id, marker.last_read_at, marker.last_read_message_id)
             .outerjoin(marker, and_(marker.conversation_id == conv.id, marker.user_id == bindparam("user_id")))
             .where(conv.user_low_id == bindparam("low"), conv.user_high_id == bindparam("high")))
 
 
-def _latest(actor: User, other: User, conversation: DirectConversation, marker: DirectReadMarker | None,
-            limit: int) -> CursorPage[dict[str, Any]]:
-    rows, has_more = cursor_rows(select(DirectMessage).where(DirectMessage.conversation_id == conversation.id),
-                                 DirectMessage.created_at, DirectMessage.id, limit=limit)
+@cache
+def _messages_statement():
+    """A conversation's messages, newest first (the index's order, read backwards)."""
+    message = DirectMessage
+    return (select(message.id, message.sender_id, message.receiver_id, message.content, message.created_at)
+            .where(message.conversation_id == bindparam("conversation_id"))
+            .order_by(message.created_at.desc(), message.id.desc()))
+
+
+def _latest(actor: User, other: User, conversation_id: str, marker: tuple, rows, limit: int
+            ) -> CursorPage[dict[str, Any]]:
+    """The page (oldest → newest) from `rows` (newest first, one beyond the page if there are more);
+    the reader's marker moves to the newest when it is behind."""
     names = {actor.id: actor.name, other.id: other.name}
-    page = CursorPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
+    page = rows[:limit]
+    items = [{"message_id": message_id, "conversation_id": conversation_id, "sender_id": sender_id,
+              "sender_name": names[sender_id], "receiver_id": receiver_id, "content": content, "created_at": created_at}
+             for message_id, sender_id, receiver_id, content, created_at in reversed(page)]
     # The marker is read without a lock: only when it has to move forward is it locked and moved.
-    if rows and (marker is None or (marker.last_read_at, marker.last_read_message_id)
-                 < (rows[-1].created_at, rows[-1].id)):
-        _mark_read(conversation, actor, other, rows[-1])
-    return page
+    if page and (marker[0] is None or marker < (page[0].created_at, page[0].id)):
+        _mark_read(conversation_id, actor, other, page[0])
+    return CursorPage(items, len(rows) > limit)
 
 
-def _mark_read(conversation: DirectConversation, actor: User, other: User, newest: DirectMessage) -> None:
-    if _advance_marker(conversation.id, actor.id, newest):
+def _mark_read(conversation_id: str, actor: User, other: User, newest) -> None:
+    """`newest`: the message (or a row with its `id` and `created_at`) the reader has now seen."""
+    if _advance_marker(conversation_id, actor.id, newest):
         publish_after_commit(user_channel(actor.id), DM_READ, {
-            "conversation_id": conversation.id, "user_id": other.id, "last_read_message_id": newest.id})
+            "conversation_id": conversation_id, "user_id": other.id, "last_read_message_id": newest.id})
         db.session.flush()
 
 
@@ -183,7 +201,7 @@ def thread(actor: User, other_id: str, before: str | None = None, after: str | N
     names = {actor.id: actor.name, other.id: other.name}
     page = CursorPage([message_view(m, names[m.sender_id]) for m in rows], has_more)
     if rows:
-        _mark_read(conversation, actor, other, rows[-1])
+        _mark_read(conversation.id, actor, other, rows[-1])
     return page
 
 

@@ -7,6 +7,7 @@ is queued with `events.publish_after_commit`: sent after that commit, dropped on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any, Callable
 
@@ -56,14 +57,28 @@ def notify(user_id: str, type: str, title: str, message: str, data: dict[str, An
     return notification
 
 
-@allow(*COLLEGE_ROLES)
-def unread_count(user: User) -> int:
-    return db.session.execute(_unread_count_statement(), {"user_id": user.id}).scalar_one()
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    """A notification as its owner's lists show it (read from columns: no ORM row per item)."""
+
+    id: str
+    type: str
+    title: str
+    message: str
+    data: dict[str, Any]
+    read_at: datetime | None
+    created_at: datetime
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
 
 
 @allow(*COLLEGE_ROLES)
-def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[Notification]:
-    return paginate(_list_statement(unread_only), page, limit, params={"user_id": user.id})
+def list_notifications(user: User, page: int, limit: int, unread_only: bool = False) -> Page[NotificationView]:
+    result = paginate(_list_statement(unread_only), page, limit, scalars=False, params={"user_id": user.id})
+    result.items = [NotificationView(*row) for row in result.items]
+    return result
 
 
 @dataclass(frozen=True)
@@ -74,22 +89,36 @@ class NotificationsPoll:
 
     version: str
     unread: int
-    page: Page[Notification] | None
+    page: Page[NotificationView] | None
 
 
 @allow(*COLLEGE_ROLES)
 def poll(user: User, page: int, limit: int, unread_only: bool = False,
-         unchanged: Callable[[str], bool] = lambda version: False) -> NotificationsPoll:
-    """The list, unless `unchanged(version)` says the caller holds it already: then one aggregate
-    statement answers, and nothing is loaded. The version is read before the page, so a
-    notification arriving in between makes the tag older than the body (a later poll sees it),
-    never newer."""
+         unchanged: Callable[[str], bool] | None = None) -> NotificationsPoll:
+    """The list and its version. A caller holding a version (`unchanged` given) is asked first, from
+    one aggregate statement: if it holds this one, nothing is loaded. A caller holding none gets the
+    page with the version riding along as window aggregates, in one statement (the version then
+    describes exactly the rows returned). Otherwise the version is read before the page, so a
+    notification arriving in between makes the tag older than the body (a later poll sees it), never
+    newer."""
+    if unchanged is None and not unread_only:
+        rows = db.session.execute(_page_and_version_statement().limit(limit).offset((page - 1) * limit),
+                                  {"user_id": user.id}).all()
+        if rows or page == 1:  # past the end, no row carries the aggregates: ask for them apart
+            total, read, newest, last_read = rows[0][-4:] if rows else (0, 0, None, None)
+            items = [NotificationView(*row[:-4]) for row in rows]
+            return NotificationsPoll(_version(user, total, read, newest, last_read), total - read,
+                                     Page(items=items, page=page, limit=limit, total=total))
     total, read, newest, last_read = db.session.execute(_version_statement(), {"user_id": user.id}).one()
-    # `updated_at` of the owner moves when a notification is rewritten in place (erasure, below).
-    version = f"{total}:{read}:{_stamp(newest)}:{_stamp(last_read)}:{_stamp(user.updated_at)}"
-    if unchanged(version):
+    version = _version(user, total, read, newest, last_read)
+    if unchanged is not None and unchanged(version):
         return NotificationsPoll(version, total - read, None)
     return NotificationsPoll(version, total - read, list_notifications(user, page, limit, unread_only))
+
+
+def _version(user: User, total: int, read: int, newest, last_read) -> str:
+    # `updated_at` of the owner moves when a notification is rewritten in place (erasure, below).
+    return f"{total}:{read}:{_stamp(newest)}:{_stamp(last_read)}:{_stamp(user.updated_at)}"
 
 
 def rewritten(user_ids) -> None:
@@ -107,23 +136,34 @@ def _stamp(value) -> str:
 
 # The app polls the list every 10 s: its statements are built once per process.
 
+_VIEW_COLUMNS = (Notification.id, Notification.type, Notification.title, Notification.message, Notification.data,
+                 Notification.read_at, Notification.created_at)  # NotificationView's fields, in order
+
+
+def _version_columns(windowed: bool = False):
+    """Count, read count, newest and last read of the user's notifications: as aggregates, or as
+    window aggregates over all of them (`windowed`) riding along with each row of a page."""
+    n = Notification
+    columns = (func.count(), func.count(n.read_at), func.max(n.created_at), func.max(n.read_at))
+    return tuple(c.over() for c in columns) if windowed else columns
+
 
 @cache
 def _version_statement():
-    n = Notification
-    return (select(func.count(), func.count(n.read_at), func.max(n.created_at), func.max(n.read_at))
-            .select_from(n).where(n.user_id == bindparam("user_id")))
+    return select(*_version_columns()).select_from(Notification).where(Notification.user_id == bindparam("user_id"))
 
 
 @cache
-def _unread_count_statement():
-    return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+def _page_and_version_statement():
+    """The newest-first list, each row carrying the version's aggregates over all the user's rows."""
+    return (select(*_VIEW_COLUMNS, *_version_columns(windowed=True))
+            .where(Notification.user_id == bindparam("user_id"))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
 @cache
 def _list_statement(unread_only: bool):
-    stmt = (select(Notification).where(Notification.user_id == bindparam("user_id"))
+    stmt = (select(*_VIEW_COLUMNS).where(Notification.user_id == bindparam("user_id"))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
     return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
 

@@ -43,6 +43,15 @@ def group_unread_counts(user_id: str, group_ids: list[str]) -> dict[str, int]:
     return {group_id: count for group_id, count in rows}
 
 
+def _group_unread(message, marker, member, user_id) -> tuple:
+    """The rule, once for both forms below: someone else's live message in an active membership's
+    group, newer than the reader's (last) joining and than their marker."""
+    return (message.sender_id != user_id, message.deleted_at.is_(None), member.status == "active",
+            message.created_at > member.joined_at,
+            or_(marker.last_read_at.is_(None),
+                after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
+
+
 @cache
 def _group_unread_statement():
     """Built once per process: the polled group lists run it on every request."""
@@ -53,11 +62,26 @@ def _group_unread_statement():
         .select_from(message)
         .join(member, and_(member.group_id == message.group_id, member.user_id == user_id))
         .outerjoin(marker, and_(marker.group_id == message.group_id, marker.user_id == user_id))
-        .where(message.group_id.in_(bindparam("group_ids", expanding=True)), message.sender_id != user_id,
-               message.deleted_at.is_(None), member.status == "active", message.created_at > member.joined_at,
-               or_(marker.last_read_at.is_(None),
-                   after_row(message.created_at, message.id, marker.last_read_at, marker.last_read_message_id)))
+        .where(message.group_id.in_(bindparam("group_ids", expanding=True)),
+               *_group_unread(message, marker, member, user_id))
         .group_by(message.group_id)
+    )
+
+
+def group_unread_column(member):
+    """The same count as `group_unread_counts`, as a scalar subquery correlated to a list statement
+    that already has each group and the reader's membership `member` (GroupMember outer-joined on the
+    reader; the bound parameter `user_id` is the reader): without an active membership it counts 0.
+    The list then needs no second query for its unread counts."""
+    message, marker = GroupMessage, GroupReadMarker
+    user_id = bindparam("user_id")
+    return (
+        select(func.count())
+        .select_from(message)
+        .outerjoin(marker, and_(marker.group_id == message.group_id, marker.user_id == user_id))
+        .where(message.group_id == member.group_id, *_group_unread(message, marker, member, user_id))
+        .correlate(member)
+        .scalar_subquery()
     )
 
 

@@ -345,13 +345,13 @@ def search_people():
 def list_notifications():
     """Polled every 10 s: unchanged since the client's ETag → 304 before anything is loaded."""
     user = current_user()
-    polled = notifications.poll(user, 1, LIST_LIMIT, unchanged=conditional.matcher(NOTIFICATIONS_ROUTE, user))
+    validator = conditional.Validator(NOTIFICATIONS_ROUTE, user)
+    polled = notifications.poll(user, 1, LIST_LIMIT, unchanged=validator.unchanged)
     if polled.page is None:
-        return conditional.not_modified(NOTIFICATIONS_ROUTE, user, polled.version)
+        return validator.not_modified(polled.version)
     items = [{"id": n.id, "type": n.type, "title": n.title, "message": n.message, "read": n.read_at is not None,
               "createdAt": utc_iso(n.created_at), "data": dict(n.data or {})} for n in polled.page.items]
-    return conditional.tagged(_ok(notifications=items, unreadCount=polled.unread),
-                              NOTIFICATIONS_ROUTE, user, polled.version)
+    return validator.tagged(_ok(notifications=items, unreadCount=polled.unread), polled.version)
 
 
 @bp.post("/notifications/<notification_id>/read")

@@ -65,12 +65,11 @@ def send_message():
 def dm_thread(user_id: str):
     """Polled every 3 s: unchanged since the client's ETag → 304 before any message is loaded."""
     user = current_user()
-    polled = direct_messages.poll_thread(user, user_id, limit=direct_messages.MAX_LIMIT,
-                                         unchanged=conditional.matcher(THREAD_ROUTE, user))
+    validator = conditional.Validator(THREAD_ROUTE, user)
+    polled = direct_messages.poll_thread(user, user_id, limit=direct_messages.MAX_LIMIT, unchanged=validator.unchanged)
     if polled.page is None:
-        return conditional.not_modified(THREAD_ROUTE, user, polled.version)
-    return conditional.tagged(_ok(messages=[_message(m) for m in polled.page.items]), THREAD_ROUTE, user,
-                              polled.version)
+        return validator.not_modified(polled.version)
+    return validator.tagged(_ok(messages=[_message(m) for m in polled.page.items]), polled.version)
 
 
 def _message(view: dict[str, Any]) -> dict[str, Any]:

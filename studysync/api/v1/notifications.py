@@ -23,24 +23,35 @@ from ...schemas.notification import (
     ReadAllSchema,
 )
 from ...services import notifications
+from .. import conditional
 from ..ids import register_id
 
 register_id("notification_id", Notification)  # the owner check is in the service
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
-
+ROUTE = "v1.notifications"  # names the route inside its ETags (api/conditional.py)
 
 
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListEnvelope)
+@blp.alt_response(304, description="Unchanged since the `If-None-Match` the client sent (no body)")
 def list_notifications(query):
+    """List notifications
+
+    Tagged with an ETag decided before the list is loaded: a client revalidating with
+    `If-None-Match` gets a 304, with no body, when nothing changed.
+    """
     user = current_user()
-    page = notifications.list_notifications(user, query["page"], query["limit"], unread_only=query["unread"])
-    body = reply(page.items, "Notifications retrieved", page.pagination)
-    body["unread_count"] = notifications.unread_count(user)
-    return body
+    validator = conditional.Validator(ROUTE, user)
+    polled = notifications.poll(user, query["page"], query["limit"], unread_only=query["unread"],
+                                unchanged=validator.unchanged)
+    if polled.page is None:
+        return validator.not_modified(polled.version)
+    body = reply(polled.page.items, "Notifications retrieved", polled.page.pagination)
+    body["unread_count"] = polled.unread
+    return body, 200, validator.headers(polled.version)
 
 
 @blp.route("/<notification_id>/read", methods=["POST"])

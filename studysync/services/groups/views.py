@@ -22,7 +22,7 @@ from ...policies import can_manage_group
 from ...queries import Page, paginate, text_search
 from ..classrooms import classroom_ids_of
 from ..friends import visible_emails
-from ..read_markers import group_unread_counts
+from ..read_markers import group_unread_column
 from .lookups import (
     ACTIVE, LEADER, MEMBER, PENDING, Access, access, group_ids_of, group_limit_of, managed, membership_of,
 )
@@ -117,11 +117,7 @@ def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
     """`kind` for each group, with its active member ids and leader's name, in two queries for the
     whole list (one when the caller's list query brought `leader_names`, by leader id).
     `per_group[group_id]` holds the fields a subclass adds."""
-    ids = [g.id for g in groups]
-    members: dict[str, list[str]] = {i: [] for i in ids}
-    if ids:
-        for group_id, user_id in db.session.execute(_members_statement(), {"group_ids": ids}).all():
-            members[group_id].append(user_id)
+    members = active_member_ids([g.id for g in groups])
     leader_ids = {g.leader_id for g in groups}
     if leader_names is not None:
         names = leader_names
@@ -132,6 +128,15 @@ def cards(groups: list[StudyGroup], kind: type[GroupCard] = GroupCard,
     per_group = per_group or {}
     return [kind(**{c: getattr(g, c) for c in _COLUMNS}, leader_name=names.get(g.leader_id),
                  member_ids=members.get(g.id, []), **per_group.get(g.id, {})) for g in groups]
+
+
+def active_member_ids(group_ids: list[str]) -> dict[str, list[str]]:
+    """Each group's active members, by seniority, in one query for the whole list."""
+    members: dict[str, list[str]] = {i: [] for i in group_ids}
+    if group_ids:
+        for group_id, user_id in db.session.execute(_members_statement(), {"group_ids": group_ids}).all():
+            members[group_id].append(user_id)
+    return members
 
 
 @cache
@@ -236,38 +241,42 @@ def list_classroom_groups(actor: User, classroom_id: str, page: int, limit: int)
 @allow(*COLLEGE_ROLES)
 def my_groups(actor: User, page: int, limit: int, status: str | None = None) -> Page[MyGroup]:
     """The caller's non-archived groups (active and pending), and those they lead without being a
-    member (a teacher's classroom groups), with the caller's role and status."""
+    member (a teacher's classroom groups), with the caller's role and status. Two statements for
+    any page: the page (with the total, leader names and unread counts), then the members."""
     statuses = (status,) if status else (ACTIVE, PENDING)
     result = paginate(_my_groups_statement(status in (None, ACTIVE)), page, limit, scalars=False,
-                      params={"actor_id": actor.id, "statuses": list(statuses)})
-    groups = [group for group, _, _ in result.items]
-    leader_names = {group.leader_id: name for group, _, name in result.items}
-    unread = group_unread_counts(actor.id, [g.id for g in groups])
-    places = {}
-    for group, membership, _ in result.items:
-        current = membership is not None and membership.status in (ACTIVE, PENDING)
-        places[group.id] = {
-            "role": LEADER if group.leader_id == actor.id else membership.role,
-            "status": membership.status if current else ACTIVE,
-            "joined_at": membership.joined_at if membership is not None else None,
-            "requested_at": membership.requested_at if membership is not None else None,
-            "unread_count": unread.get(group.id, 0),
-        }
-    result.items = cards(groups, MyGroup, per_group=places, leader_names=leader_names)
+                      params={"user_id": actor.id, "statuses": list(statuses)})
+    width = len(_COLUMNS)
+    members = active_member_ids([row[0] for row in result.items])  # `id` is the first card column
+    items = []
+    for row in result.items:
+        card = dict(zip(_COLUMNS, row[:width]))
+        role, member_status, joined_at, requested_at, leader_name, unread = row[width:]
+        current = member_status in (ACTIVE, PENDING)  # None: led without a membership
+        items.append(MyGroup(**card, leader_name=leader_name, member_ids=members[card["id"]],
+                             role=LEADER if card["leader_id"] == actor.id else role,
+                             status=member_status if current else ACTIVE,
+                             joined_at=joined_at, requested_at=requested_at, unread_count=unread))
+    result.items = items
     return result
 
 
 @cache
 def _my_groups_statement(or_led: bool):
-    """Built once per process (the app polls this list): each group with the caller's membership
-    (if any) and its leader's name; `or_led` adds the groups the caller leads without a membership."""
-    actor_id = bindparam("actor_id")
-    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == actor_id)
+    """Built once per process (the app polls this list): each group's card columns with the
+    caller's membership (if any), its leader's name and the caller's unread count (a correlated
+    count, `read_markers.group_unread_column`); `or_led` adds the groups the caller leads without a
+    membership. Columns, not ORM rows: a list builds no entity per group."""
+    user_id = bindparam("user_id")
+    mine = and_(GroupMember.group_id == StudyGroup.id, GroupMember.user_id == user_id)
     condition = GroupMember.status.in_(bindparam("statuses", expanding=True))
     if or_led:
-        condition = or_(condition, StudyGroup.leader_id == actor_id)
+        condition = or_(condition, StudyGroup.leader_id == user_id)
     leader = aliased(User)
-    return (select(StudyGroup, GroupMember, leader.name).outerjoin(GroupMember, mine)
+    return (select(*(getattr(StudyGroup, c) for c in _COLUMNS),
+                   GroupMember.role, GroupMember.status, GroupMember.joined_at, GroupMember.requested_at,
+                   leader.name, group_unread_column(GroupMember))
+            .select_from(StudyGroup).outerjoin(GroupMember, mine)
             .outerjoin(leader, leader.id == StudyGroup.leader_id)
             .where(StudyGroup.is_archived.is_(False), condition)
             .order_by(StudyGroup.updated_at.desc(), StudyGroup.id.desc()))

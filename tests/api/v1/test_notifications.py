@@ -83,3 +83,60 @@ def test_another_colleges_users_get_404(app, client, factory):
         client.post("/api/v1/notifications/read-all", headers=actor.headers)
     with app.app_context(), all_tenants():
         assert db.session.get(Notification, note_id).read_at is None
+
+
+def revalidate(client, path, actor, etag):
+    return client.get(path, headers={**actor.headers, "If-None-Match": etag})
+
+
+def test_the_list_answers_304_until_something_changes(app, client, factory):
+    """Issue 15: the list carries an ETag; revalidating with it is a bodyless 304 until a notification
+    arrives, is read or is deleted — each moves the tag and brings the new list."""
+    kit = factory.college(students_count=1)
+    me = kit.student
+    send(app, kit, me.id, 2)
+    path = "/api/v1/notifications"
+    listed = client.get(path, headers=me.headers)
+    etag = listed.headers["ETag"]
+    assert listed.status_code == 200 and listed.headers["Cache-Control"] == "private, no-cache"
+    unchanged = revalidate(client, path, me, etag)
+    assert unchanged.status_code == 304 and unchanged.data == b"" and unchanged.headers["ETag"] == etag
+
+    send(app, kit, me.id, 1)  # a new one
+    arrived = revalidate(client, path, me, etag)
+    assert arrived.status_code == 200 and arrived.json["pagination"]["total"] == 3 and arrived.json["unread_count"] == 3
+    assert arrived.headers["ETag"] != etag
+    etag = arrived.headers["ETag"]
+
+    first = arrived.json["data"][0]["notification_id"]
+    assert client.post(f"/api/v1/notifications/{first}/read", headers=me.headers).status_code == 200
+    read = revalidate(client, path, me, etag)
+    assert read.status_code == 200 and read.json["data"][0]["read"] is True and read.json["unread_count"] == 2
+    etag = read.headers["ETag"]
+
+    with app.app_context(), tenant_context(kit.id):  # a deletion (an erasure's cascade, say)
+        db.session.delete(db.session.get(Notification, first))
+        db.session.commit()
+    deleted = revalidate(client, path, me, etag)
+    assert deleted.status_code == 200 and deleted.json["pagination"]["total"] == 2
+    assert first not in [n["notification_id"] for n in deleted.json["data"]]
+
+    assert client.post("/api/v1/notifications/read-all", headers=me.headers).status_code == 200
+    all_read = revalidate(client, path, me, deleted.headers["ETag"])
+    assert all_read.status_code == 200 and all_read.json["unread_count"] == 0
+
+
+def test_each_page_and_filter_has_its_own_tag(app, client, factory):
+    kit = factory.college(students_count=2)
+    me, other = kit.students
+    send(app, kit, me.id, 3)
+    tags = {}
+    for query in ("", "?limit=1", "?limit=1&page=2", "?unread=true", "?limit=1&page=9"):
+        listed = client.get(f"/api/v1/notifications{query}", headers=me.headers)
+        assert listed.status_code == 200 and listed.json["pagination"]["total"] == 3
+        tags[query] = listed.headers["ETag"]
+        assert revalidate(client, f"/api/v1/notifications{query}", me, tags[query]).status_code == 304
+    assert len(set(tags.values())) == len(tags)
+    # Nobody else's list answers to my tag, not even an empty one of the same shape.
+    theirs = revalidate(client, "/api/v1/notifications", other, tags[""])
+    assert theirs.status_code == 200 and theirs.json["data"] == []
