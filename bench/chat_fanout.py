@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 import uvloop  # noqa: E402
 import websockets  # noqa: E402
 from websockets.client import ClientProtocol  # noqa: E402
+from websockets.extensions.permessage_deflate import enable_client_permessage_deflate  # noqa: E402
 from websockets.frames import Frame, Opcode  # noqa: E402
 from websockets.uri import parse_uri  # noqa: E402
 from alembic import command  # noqa: E402
@@ -216,15 +217,16 @@ class Gunicorn:
             counts.append(count)
         return counts
 
-    def cpu_seconds(self) -> float:
-        total = 0
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds of gunicorn and its workers: (user, system)."""
+        user = system = 0
         for pid in [self.process.pid, *self.worker_pids()]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+            user, system = user + int(fields[11]), system + int(fields[12])
+        return user / os.sysconf("SC_CLK_TCK"), system / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -354,8 +356,9 @@ class Receiver(asyncio.Protocol):
     pong), a close ends the connection.
     """
 
-    def __init__(self, url: str, receipts: Receipts, ready: asyncio.Future) -> None:
-        self.protocol = ClientProtocol(parse_uri(url), max_size=None)
+    def __init__(self, url: str, receipts: Receipts, ready: asyncio.Future, compression: bool) -> None:
+        extensions = enable_client_permessage_deflate(None) if compression else None
+        self.protocol = ClientProtocol(parse_uri(url), extensions=extensions, max_size=None)
         self.receipts = receipts
         self.ready = ready
         self.closed = asyncio.get_running_loop().create_future()
@@ -401,7 +404,8 @@ class Receiver(asyncio.Protocol):
 
 
 class Sockets:
-    def __init__(self, port: int, tokens: list[str]) -> None:
+    def __init__(self, port: int, tokens: list[str], compression: bool) -> None:
+        self.compression = compression
         self.address = ("127.0.0.1", port)
         self.url = f"ws://127.0.0.1:{port}/api/v1/stream?token="
         self.tokens = tokens
@@ -417,7 +421,7 @@ class Sockets:
                 loop = asyncio.get_running_loop()
                 ready = loop.create_future()
                 url = self.url + token
-                transport, _ = await loop.create_connection(lambda: Receiver(url, self.receipts, ready),
+                transport, _ = await loop.create_connection(lambda: Receiver(url, self.receipts, ready, self.compression),
                                                             *self.address)
                 try:
                     return await asyncio.wait_for(ready, WAIT_SECONDS)
@@ -476,7 +480,7 @@ async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: 
         print(f"GET /auth/me, 0 sockets open       : {summary(idle0)}")
     print(f"worker RSS with 0 sockets: {rss0:.0f} MiB")
     held0 = server.open_sockets()
-    sockets = Sockets(server.port, tokens)
+    sockets = Sockets(server.port, tokens, args.compression)
     try:
         for total in args.sockets:
             took = await sockets.grow(total)
@@ -494,8 +498,9 @@ async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: 
             per_group = [(group_id, len(range(g, total, SMALL_GROUPS))) for g, group_id in enumerate(small)]
             spread = await fan_out(server, sockets, leader, per_group, args.posts, args.warmup)
             print(f"  100 groups of {total // SMALL_GROUPS:4d}    fan-out {summary(spread)}", flush=True)
-            print(f"  CPU while posting: clients {time.process_time() - client_cpu:.1f} s, server "
-                  f"{server.cpu_seconds() - server_cpu:.1f} s over {time.perf_counter() - wall:.1f} s wall", flush=True)
+            user, system = (now - before for now, before in zip(server.cpu_seconds(), server_cpu))
+            print(f"  CPU while posting: clients {time.process_time() - client_cpu:.1f} s, server {user + system:.1f} s "
+                  f"(user {user:.1f}, system {system:.1f}) over {time.perf_counter() - wall:.1f} s wall", flush=True)
         if measure_idle:
             idle = await loop.run_in_executor(None, me_latencies, server.port, tokens[0], args.me_requests)
             print(f"GET /auth/me, {len(sockets.open)} sockets open idle : {summary(idle)}")
@@ -542,6 +547,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("in-process", "redis", "throughput"))
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the fan-out servers (default: as "
                         "deploy/gunicorn.conf.py decides, 1 without Redis and 2 with it)")
+    parser.add_argument("--compression", action="store_true", help="clients offer permessage-deflate, as "
+                        "browsers do (the server then compresses each frame per socket)")
     parser.add_argument("--ports", type=int, nargs=2, metavar=("FIRST", "LAST"),
                         help="take the servers' ports from this range (default: any free port)")
     args = parser.parse_args()
@@ -561,7 +568,8 @@ def main() -> None:
         print(f"cores: {os.cpu_count()}   load average: {load()}   python {platform.python_version()}   "
               f"database: SQLite in {workdir} ({len(tokens)} users set up in {time.perf_counter() - started:.0f} s)")
         print("server: gunicorn -c deploy/gunicorn.conf.py asgi:app (default configuration); clients: one asyncio "
-              f"process (uvloop, websockets {websockets.__version__} sans I/O), one socket per user; open-file limit {hard}")
+              f"process (uvloop, websockets {websockets.__version__} sans I/O), one socket per user, permessage-deflate "
+              f"{'offered' if args.compression else 'not offered'}; open-file limit {hard}")
         configurations = [("in-process", "(1) in-process broker", None),
                           ("redis", f"(2) Redis broker ({args.redis_url})", args.redis_url)]
         for key, label, redis_url in configurations:
