@@ -35,7 +35,9 @@ class StreamProtocol(WebSocketsSansIOProtocol):
     fragmented message.
     """
 
-    _last: tuple[str | None, bytes] = (None, b"")  # the text framed last, and its frame (loop thread)
+    # The text framed last and its frame. Holding the text keeps its identity from being reused by
+    # another string, so `is` tells the same event apart from the next.
+    _last: tuple[str | None, bytes] = (None, b"")
 
     async def send(self, message: Any) -> None:
         text = message.get("text")
