@@ -10,9 +10,10 @@ limit). The database is a throwaway SQLite file built by `alembic upgrade head`;
 socket each, so the per-user cap of 5 never applies), one big group of all of them and 100 small
 groups (user i in group i % 100) are created through the services and models.
 
-One asyncio process (uvloop, the `websockets` client) holds every socket. For each socket count in
---sockets it opens sockets up to that count, then the leader (a member of every group, holding no
-socket) posts --posts messages one at a time, each waiting until every recipient has it:
+One asyncio process (uvloop; each socket is websockets' sans-I/O client protocol on a bare asyncio
+connection) holds every socket. For each socket count in --sockets it opens sockets up to that count,
+then the leader (a member of every group, holding no socket) posts --posts messages one at a time,
+each waiting until every recipient has it:
 
   one group   : every post goes to the big group, i.e. to every open socket;
   100 groups  : posts go to the small groups in turn, each reaching 1/100 of the sockets.
@@ -21,8 +22,9 @@ socket) posts --posts messages one at a time, each waiting until every recipient
 
 p50 and p99 are nearest rank (with 50 posts p99 is the maximum). The event is published after the
 commit but before the response is written, so fan-out can be small or negative for few sockets.
-Receipts are stamped when the client's recv() returns, on the same 2 cores as the server: the
-figures are an upper bound for remote clients. The CPU seconds of both sides are printed.
+A receipt is stamped when the client's event loop has read the frame off the socket and parsed it,
+on the same 2 cores as the server: the figures are an upper bound for remote clients. The CPU
+seconds of both sides are printed, and how many sockets each worker holds.
 
 Also measured, in the in-process run: the p99 of GET /api/v1/auth/me (sequential requests on one
 keep-alive connection) with no sockets and with all sockets open and idle; the worker's resident
@@ -58,6 +60,10 @@ sys.path.insert(0, str(ROOT))
 
 import uvloop  # noqa: E402
 import websockets  # noqa: E402
+from websockets.client import ClientProtocol  # noqa: E402
+from websockets.extensions.permessage_deflate import enable_client_permessage_deflate  # noqa: E402
+from websockets.frames import Frame, Opcode  # noqa: E402
+from websockets.uri import parse_uri  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
@@ -71,7 +77,7 @@ from studysync.tenancy import tenant_context  # noqa: E402
 
 PASSWORD = "Student@1234"
 SECRET = "bench-chat-fanout-" * 4
-CREATED = '{"type":"message.created"'  # how the stream serialises it (compact JSON, type first)
+CREATED_BYTES = b'{"type":"message.created"'  # how the stream serialises it (compact JSON, type first)
 SMALL_GROUPS = 100
 WAIT_SECONDS = 60.0
 
@@ -195,15 +201,32 @@ class Gunicorn:
                     total += int(line.split()[1])
         return total / 1024
 
-    def cpu_seconds(self) -> float:
-        total = 0
+    def open_sockets(self) -> list[int]:
+        """How many sockets each worker holds open (listening, Redis and database ones included)."""
+        counts = []
+        for pid in self.worker_pids():
+            count = 0
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    try:
+                        count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+            counts.append(count)
+        return counts
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds of gunicorn and its workers: (user, system)."""
+        user = system = 0
         for pid in [self.process.pid, *self.worker_pids()]:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+            user, system = user + int(fields[11]), system + int(fields[12])
+        return user / os.sysconf("SC_CLK_TCK"), system / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -309,48 +332,110 @@ class Receipts:
             self.done.set()
 
 
-async def hold(url: str, receipts: Receipts, ready: asyncio.Future) -> None:
-    try:
-        async with websockets.connect(url, open_timeout=WAIT_SECONDS, max_queue=None, compression=None) as ws:
-            first = json.loads(await ws.recv())
-            if first.get("type") != "ready":
-                raise RuntimeError(f"not ready: {first}")
-            ready.set_result(ws)
-            async for raw in ws:
-                if raw.startswith(CREATED):
-                    receipts.arrived(time.perf_counter())
-    except Exception as exc:  # noqa: BLE001 - reported by whoever waits for it
-        if not ready.done():
-            ready.set_exception(exc)
-        else:
-            raise
+def is_created_frame(data: bytes) -> bool:
+    """Is ``data`` exactly one whole WebSocket frame, final, unmasked, text, carrying a message.created?"""
+    if len(data) < 2 or data[0] != 0x81:  # FIN and the text opcode; no extension bits
+        return False
+    length, start = data[1], 2  # the mask bit is clear: a server's frames are not masked
+    if length == 126:
+        length, start = int.from_bytes(data[2:4], "big"), 4
+    elif length > 126:
+        return False  # 64 KiB or more (or masked): not one of ours, let the protocol judge
+    return len(data) == start + length and data.startswith(CREATED_BYTES, start)
+
+
+class Receiver(asyncio.Protocol):
+    """One socket of the bench: websockets' own protocol (sans I/O) on a bare asyncio connection.
+
+    A receipt is stamped as the frame is parsed in data_received, on the loop's read of the socket: no
+    task is woken and no queue passed per message, which with the library's asyncio connection cost the
+    client more CPU per frame than the server spent sending it (the clients share the server's 2 cores).
+    A read that is exactly one whole `message.created` frame (the common case) is recognised by its
+    header and length without the protocol's generator-based parser; anything else, a frame split over
+    reads or several in one, goes through the protocol. Pings are answered (the protocol queues the
+    pong), a close ends the connection.
+    """
+
+    def __init__(self, url: str, receipts: Receipts, ready: asyncio.Future, compression: bool) -> None:
+        extensions = enable_client_permessage_deflate(None) if compression else None
+        self.protocol = ClientProtocol(parse_uri(url), extensions=extensions, max_size=None)
+        self.receipts = receipts
+        self.ready = ready
+        self.closed = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.protocol.send_request(self.protocol.connect())
+        self._write()
+
+    def data_received(self, data: bytes) -> None:
+        if self.ready.done() and not self.protocol.reader.buffer and is_created_frame(data):
+            self.receipts.arrived(time.perf_counter())
+            return
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame):
+                if event.opcode is Opcode.TEXT:
+                    if event.data.startswith(CREATED_BYTES):
+                        self.receipts.arrived(time.perf_counter())
+                    elif not self.ready.done():
+                        first = json.loads(event.data)
+                        if first.get("type") == "ready":
+                            self.ready.set_result(self)
+                        else:
+                            self.ready.set_exception(RuntimeError(f"not ready: {first}"))
+            elif self.protocol.handshake_exc is not None and not self.ready.done():
+                self.ready.set_exception(self.protocol.handshake_exc)
+        self._write()
+
+    def _write(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+            else:
+                self.transport.write_eof()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(exc or ConnectionError("closed before ready"))
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 class Sockets:
-    def __init__(self, base: str, tokens: list[str]) -> None:
-        self.url = base.replace("http://", "ws://") + "/api/v1/stream?token="
+    def __init__(self, port: int, tokens: list[str], compression: bool) -> None:
+        self.compression = compression
+        self.address = ("127.0.0.1", port)
+        self.url = f"ws://127.0.0.1:{port}/api/v1/stream?token="
         self.tokens = tokens
         self.receipts = Receipts()
-        self.tasks: list[asyncio.Task] = []
-        self.open: list = []
+        self.open: list[Receiver] = []
 
     async def grow(self, total: int, concurrency: int = 200) -> float:
         started = time.perf_counter()
         limit = asyncio.Semaphore(concurrency)
 
-        async def one(token: str):
+        async def one(token: str) -> Receiver:
             async with limit:
-                ready = asyncio.get_running_loop().create_future()
-                self.tasks.append(asyncio.create_task(hold(self.url + token, self.receipts, ready)))
-                return await ready
+                loop = asyncio.get_running_loop()
+                ready = loop.create_future()
+                url = self.url + token
+                transport, _ = await loop.create_connection(lambda: Receiver(url, self.receipts, ready, self.compression),
+                                                            *self.address)
+                try:
+                    return await asyncio.wait_for(ready, WAIT_SECONDS)
+                except BaseException:
+                    transport.close()
+                    raise
 
         self.open += await asyncio.gather(*(one(t) for t in self.tokens[len(self.open):total]))
         return time.perf_counter() - started
 
     async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for receiver in self.open:
+            receiver.transport.close()
+        await asyncio.gather(*(receiver.closed for receiver in self.open))
 
 
 # One configuration ------------------------------------------------------------------------------
@@ -394,25 +479,28 @@ async def run(label: str, server: Gunicorn, big: str, small: list[str], leader: 
         idle0 = await loop.run_in_executor(None, me_latencies, server.port, tokens[0], args.me_requests)
         print(f"GET /auth/me, 0 sockets open       : {summary(idle0)}")
     print(f"worker RSS with 0 sockets: {rss0:.0f} MiB")
-    sockets = Sockets(f"http://127.0.0.1:{server.port}", tokens)
+    held0 = server.open_sockets()
+    sockets = Sockets(server.port, tokens, args.compression)
     try:
         for total in args.sockets:
             took = await sockets.grow(total)
-            # The client's own heap (5,000 websockets connections) would otherwise stall its loop for
+            # The client's own heap (5,000 connections) would otherwise stall its loop for
             # a full garbage collection now and then, delaying receipts: out of sight, they stay put.
             gc.collect()
             gc.freeze()
             rss = server.rss_mib()
             print(f"-- {total} sockets open (opened in {took:.1f} s); worker RSS {rss:.0f} MiB, "
-                  f"{(rss - rss0) / total * 1000:.1f} MiB per 1,000 sockets", flush=True)
+                  f"{(rss - rss0) / total * 1000:.1f} MiB per 1,000 sockets; per worker "
+                  f"{' + '.join(str(n - n0) for n, n0 in zip(server.open_sockets(), held0))}", flush=True)
             client_cpu, server_cpu, wall = time.process_time(), server.cpu_seconds(), time.perf_counter()
             one = await fan_out(server, sockets, leader, [(big, total)], args.posts, args.warmup)
             print(f"  one group of {total:5d}    fan-out {summary(one)}", flush=True)
             per_group = [(group_id, len(range(g, total, SMALL_GROUPS))) for g, group_id in enumerate(small)]
             spread = await fan_out(server, sockets, leader, per_group, args.posts, args.warmup)
             print(f"  100 groups of {total // SMALL_GROUPS:4d}    fan-out {summary(spread)}", flush=True)
-            print(f"  CPU while posting: clients {time.process_time() - client_cpu:.1f} s, server "
-                  f"{server.cpu_seconds() - server_cpu:.1f} s over {time.perf_counter() - wall:.1f} s wall", flush=True)
+            user, system = (now - before for now, before in zip(server.cpu_seconds(), server_cpu))
+            print(f"  CPU while posting: clients {time.process_time() - client_cpu:.1f} s, server {user + system:.1f} s "
+                  f"(user {user:.1f}, system {system:.1f}) over {time.perf_counter() - wall:.1f} s wall", flush=True)
         if measure_idle:
             idle = await loop.run_in_executor(None, me_latencies, server.port, tokens[0], args.me_requests)
             print(f"GET /auth/me, {len(sockets.open)} sockets open idle : {summary(idle)}")
@@ -459,6 +547,8 @@ def main() -> None:
     parser.add_argument("--only", choices=("in-process", "redis", "throughput"))
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the fan-out servers (default: as "
                         "deploy/gunicorn.conf.py decides, 1 without Redis and 2 with it)")
+    parser.add_argument("--compression", action="store_true", help="clients offer permessage-deflate, as "
+                        "browsers do (the server then compresses each frame per socket)")
     parser.add_argument("--ports", type=int, nargs=2, metavar=("FIRST", "LAST"),
                         help="take the servers' ports from this range (default: any free port)")
     args = parser.parse_args()
@@ -478,7 +568,8 @@ def main() -> None:
         print(f"cores: {os.cpu_count()}   load average: {load()}   python {platform.python_version()}   "
               f"database: SQLite in {workdir} ({len(tokens)} users set up in {time.perf_counter() - started:.0f} s)")
         print("server: gunicorn -c deploy/gunicorn.conf.py asgi:app (default configuration); clients: one asyncio "
-              f"process (uvloop, websockets {websockets.__version__}), one socket per user; open-file limit {hard}")
+              f"process (uvloop, websockets {websockets.__version__} sans I/O), one socket per user, permessage-deflate "
+              f"{'offered' if args.compression else 'not offered'}; open-file limit {hard}")
         configurations = [("in-process", "(1) in-process broker", None),
                           ("redis", f"(2) Redis broker ({args.redis_url})", args.redis_url)]
         for key, label, redis_url in configurations:

@@ -19,6 +19,7 @@ from studysync.realtime import group_channel, stream as stream_module, user_chan
 from studysync.services.events import pending_events, publish_after_commit
 from studysync.tenancy import all_tenants, tenant_context
 from tests.conftest import TEST_SECRET
+from tests.factories import make_group
 from tests.support.processes import app_process
 
 from .helpers import (  # noqa: F401 (live_url: fixture)
@@ -247,3 +248,36 @@ def test_the_batch_session_check_refuses_what_a_request_would(app, factory, clie
     assert mismatch == {session_of[live.id]: INVALID_TOKEN}
     for actor, status in ((live, 200), (logged_out, 401), (deactivated, 401), (suspended.student, 401)):
         assert client.get("/api/v1/auth/me", headers=actor.headers).status_code == status
+
+
+def test_one_event_frame_serves_every_socket_and_a_compressed_socket_gets_its_own(live_url, factory):
+    """The server builds an event's frame once and writes it to every plain socket (serving.StreamProtocol);
+    a socket that negotiated permessage-deflate gets its frames from uvicorn's own path. Each of them
+    reads every message whole, the second one not a copy of the first."""
+    from websockets.sync.client import connect as connect_deflate
+
+    kit = factory.college(students_count=4)
+    leader, *members = kit.students
+    group_id = make_group(factory.client, leader, member_ids=[m.id for m in members])["group_id"]
+    plain = [connect(live_url, member) for member in members[:2]]
+    try:
+        with connect_deflate(ws_url(live_url, members[2].token), compression="deflate") as deflate:
+            assert deflate.protocol.extensions, "permessage-deflate was not negotiated"
+            assert json.loads(deflate.recv(timeout=WAIT))["type"] == "ready"
+            posted = []
+            for content in ("short", "a longer message " * 20):  # both frame header sizes (< 126, < 64 KiB)
+                status, body = http("POST", f"{live_url}/api/v1/groups/{group_id}/messages", leader,
+                                    {"content": content, "message_type": "text"})
+                assert status == 201, body
+                posted.append(body["data"])
+            for sent in posted:
+                def is_it(e, id=sent["message_id"]):
+                    return e["type"] == "message.created" and e["data"]["message_id"] == id
+                for ws in plain:
+                    assert events_until(ws, is_it)[-1] == {"type": "message.created", "data": sent}
+                while not is_it(event := json.loads(deflate.recv(timeout=WAIT))):
+                    pass
+                assert event == {"type": "message.created", "data": sent}
+    finally:
+        for ws in plain:
+            ws.close()
