@@ -250,10 +250,11 @@ def test_the_batch_session_check_refuses_what_a_request_would(app, factory, clie
         assert client.get("/api/v1/auth/me", headers=actor.headers).status_code == status
 
 
-def test_one_event_frame_serves_every_socket_and_a_compressed_socket_gets_its_own(live_url, factory):
-    """The server builds an event's frame once and writes it to every plain socket (serving.StreamProtocol);
-    a socket that negotiated permessage-deflate gets its frames from uvicorn's own path. Each of them
-    reads every message whole, the second one not a copy of the first."""
+def test_one_event_frame_serves_every_socket_and_a_client_offering_compression_gets_plain_frames(live_url,
+                                                                                                 factory):
+    """The server builds an event's frame once and writes it to every socket (serving.StreamProtocol),
+    including a client that offers permessage-deflate as browsers do: the server declines it. Each of
+    them reads every message whole, in both frame header sizes."""
     from websockets.sync.client import connect as connect_deflate
 
     kit = factory.college(students_count=4)
@@ -262,7 +263,7 @@ def test_one_event_frame_serves_every_socket_and_a_compressed_socket_gets_its_ow
     plain = [connect(live_url, member) for member in members[:2]]
     try:
         with connect_deflate(ws_url(live_url, members[2].token), compression="deflate") as deflate:
-            assert deflate.protocol.extensions, "permessage-deflate was not negotiated"
+            assert not deflate.protocol.extensions, "the server accepted permessage-deflate"
             assert json.loads(deflate.recv(timeout=WAIT))["type"] == "ready"
             posted = []
             for content in ("short", "a longer message " * 20):  # both frame header sizes (< 126, < 64 KiB)
