@@ -4,13 +4,15 @@ bench/recommend.py times the matrix arithmetic alone; this times what a student 
 serves the app the way `make run` does (bench/http_throughput.py's helpers: the Makefile's server
 command, deploy/gunicorn.conf.py's workers) on a database seeded here with one college of
 `--students` students, each with a profile (synthetic subjects, timetable, level and learning
-style, bench/_synthetic.py), their embeddings already cached, and groups of 4-6 of them. Vectors
-come from the fast hashing embedder (EMBEDDING_MODEL=hashing, for the seed and the server): the
-real model would only add the embedding of the one changed text per change. Then, with `wrk`:
+style, bench/_synthetic.py), their embeddings (and the groups') already cached, and groups of 4-6
+of them. Vectors come from the fast hashing embedder (EMBEDDING_MODEL=hashing, for the seed and the
+server) unless `--model minilm`: then from the real all-MiniLM-L6-v2, loaded offline from its
+package, so each change of the churn below is embedded by the real model. Then, with `wrk`:
 
 1. p50/p99 of `GET /api/v1/recommendations` and of the mobile `POST /api/recommend`, each from
    random students of the college, first with no changes, then while one student of the same
-   college changes their profile (new subjects, timetable and learning-style text) every second;
+   college changes their profile (new subjects, timetable and learning-style text) every second
+   (the "PUT ms" column: how long those changes took, p50/max);
 2. joins per second into the college's open groups (each request a new student/group pair),
    without and with that churn.
 
@@ -19,6 +21,7 @@ The server log counts whole builds of the college's index ("matching index built
 
     python bench/recommend_http.py [--database-url postgresql+psycopg://...] [--redis-url redis://...]
                                    [--students 10000] [--duration 10] [--connections 8]
+                                   [--model hashing|minilm]
 """
 from __future__ import annotations
 
@@ -48,7 +51,10 @@ JOIN_GROUPS = 300  # open groups of MAX size that the join runs fill
 PASSWORD_HASH_ROUNDS = 4
 
 
-def seed(url: str, count: int) -> tuple[str, list[ht.Student], list[str]]:
+MODELS = {"hashing": "hashing", "minilm": None}  # --model → embedding_model (None: the bundled MiniLM)
+
+
+def seed(url: str, count: int, model_name: str = "hashing") -> tuple[str, list[ht.Student], list[str]]:
     """One college of `count` students with profiles and cached embeddings; groups; tokens."""
     from sqlalchemy import insert, select
 
@@ -62,7 +68,7 @@ def seed(url: str, count: int) -> tuple[str, list[ht.Student], list[str]]:
 
     app = create_app(database_url=url, jwt_secret_key=ht.JWT_SECRET, bcrypt_rounds=PASSWORD_HASH_ROUNDS,
                      redis_url=None, ratelimit_enabled=False, sysadmin_email=None,
-                     sysadmin_password=None, embedding_model="hashing", app_env="testing")
+                     sysadmin_password=None, embedding_model=MODELS[model_name], app_env="testing")
     rng = random.Random(15)
     with app.app_context():
         demo.seed_demo()
@@ -112,6 +118,9 @@ def seed(url: str, count: int) -> tuple[str, list[ht.Student], list[str]]:
             for start in range(0, len(rows), 1000):
                 db.session.execute(insert(table.__table__), rows[start:start + 1000])
         db.session.commit()
+        with tenant_context(college_id):  # what the first build would otherwise embed (seconds with MiniLM)
+            embeddings.group_vectors(db.session.execute(select(StudyGroup)).scalars().all(), model)
+        db.session.commit()
         students = []
         with tenant_context(college_id):
             chosen = db.session.execute(select(User).where(User.id.in_(ids[JOIN_GROUPS:JOIN_GROUPS + TOKENS]))).scalars()
@@ -133,6 +142,20 @@ def _member(college_id, group_id, user_id, role, now) -> dict:
             "role": role, "status": "active", "invited": False, "joined_at": now, "created_at": now}
 
 
+def _wait_for_model(timeout: float = 120.0) -> None:
+    """The server loads its model in the background: measure once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health", timeout=5) as response:
+            state = json.load(response).get("ai_model")
+        if state == "loaded":
+            return
+        if state == "error":
+            raise SystemExit("the server could not load its embedding model")
+        time.sleep(0.5)
+    raise SystemExit(f"the server's embedding model did not load in {timeout:.0f} s")
+
+
 class Churn:
     """One profile change a second, by students of the college, through the API."""
 
@@ -140,7 +163,7 @@ class Churn:
         self.students = students
         self.stop = threading.Event()
         self.done = self.failed = 0
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # seconds per change
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.rng = random.Random(99)
 
@@ -151,6 +174,13 @@ class Churn:
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join()
+
+    def summary(self) -> str:
+        """p50/max milliseconds of the changes made."""
+        if not self.latencies:
+            return "-"
+        times = sorted(self.latencies)
+        return f"{times[len(times) // 2] * 1000:.0f}/{times[-1] * 1000:.0f}"
 
     def run(self) -> None:
         synthetic = _synthetic.college(500, seed=2026)
@@ -206,6 +236,8 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--model", choices=sorted(MODELS), default="hashing",
+                        help="embedder of the seed and the server; minilm: the real all-MiniLM-L6-v2")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk (Debian: apt-get install -y wrk)")
@@ -214,13 +246,16 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder}/bench.db"
     ht.migrate(url, fresh=bool(args.database_url))
     started = time.perf_counter()
-    _, students, join_groups = seed(url, args.students)
-    print(f"seeded {args.students:,} students with profiles and cached hashing-v1 vectors, "
+    _, students, join_groups = seed(url, args.students, args.model)
+    print(f"seeded {args.students:,} students with profiles and cached {args.model} vectors, "
           f"{args.students // 10 + JOIN_GROUPS:,} groups in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
 
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
-    env.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="0", EMBEDDING_MODEL="hashing",
+    env = {k: v for k, v in env.items() if k != "EMBEDDING_MODEL"}
+    env.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="0",
                SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="", LOG_FORMAT="json")
+    if MODELS[args.model]:
+        env["EMBEDDING_MODEL"] = MODELS[args.model]
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
         # the two workers' metric files go in the bench's temp folder, removed with it
@@ -234,6 +269,7 @@ def main() -> None:
     recommend = [("GET /api/v1/recommendations", "GET", "/api/v1/recommendations", None),
                  ("POST /api/recommend", "POST", "/api/recommend", "{}")]
     try:
+        _wait_for_model()
         t = time.perf_counter()
         for _ in range(4):  # every worker builds the college's index once
             ht.wrk(PORT, "/", 4, 2, ht._script(folder, "warm", students, [(m, p, b) for _, m, p, b in recommend]))
@@ -243,7 +279,7 @@ def main() -> None:
         print(f"\nwrk -c{args.connections} -d{args.duration}s; baseline GET /api/health: {base.rps:.0f} req/s, "
               f"p50 {base.p50:.1f} ms, p99 {base.p99:.1f} ms")
         print(f"{'route':<30}{'churn':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'changes':>9}"
-              f"{'in app p50/p99 ms':>19}")
+              f"{'PUT ms':>10}{'in app p50/p99 ms':>19}")
         for label, method, path, body in recommend:
             script = ht._script(folder, "route", students, [(method, path, body)])
             for churning in (False, True):
@@ -251,24 +287,26 @@ def main() -> None:
                 if churning:
                     with Churn(students[-200:]) as churn:
                         r = ht.wrk(PORT, "/", args.connections, args.duration, script)
-                    changes = f"{churn.done}/{churn.done + churn.failed}"
+                    changes, put = f"{churn.done}/{churn.done + churn.failed}", churn.summary()
                 else:
                     r = ht.wrk(PORT, "/", args.connections, args.duration, script)
-                    changes = "-"
+                    changes = put = "-"
                 print(f"{label:<30}{'1/s' if churning else 'none':>7}{r.rps:>8.0f}{r.p50:>9.1f}{r.p99:>9.1f}"
-                      f"{r.errors:>8}{changes:>9}{_server_ms(log, since, path):>19}"
+                      f"{r.errors:>8}{changes:>9}{put:>10}{_server_ms(log, since, path):>19}"
                       f"   (whole builds during run: {_builds(log) - builds})", flush=True)
         print(f"\njoins: POST /api/v1/groups/<id>/join, each a new student/group pair, {JOIN_GROUPS} open groups")
-        print(f"{'churn':>7}{'joins/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'in app p50/p99 ms':>19}")
+        print(f"{'churn':>7}{'joins/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'PUT ms':>10}{'in app p50/p99 ms':>19}")
         for n, churning in enumerate((False, True)):
             since = _lines(log)
             script = join_script(folder, students[:-200], join_groups, n * 4 * (len(students) - 200), 2)
+            put = "-"
             if churning:
-                with Churn(students[-200:]):
+                with Churn(students[-200:]) as churn:
                     r = ht.wrk(PORT, "/", args.connections, args.duration, script)
+                put = churn.summary()
             else:
                 r = ht.wrk(PORT, "/", args.connections, args.duration, script)
-            print(f"{'1/s' if churning else 'none':>7}{r.rps:>9.0f}{r.p50:>9.1f}{r.p99:>9.1f}{r.errors:>8}"
+            print(f"{'1/s' if churning else 'none':>7}{r.rps:>9.0f}{r.p50:>9.1f}{r.p99:>9.1f}{r.errors:>8}{put:>10}"
                   f"{_server_ms(log, since, '/api/v1/groups/<group_id>/join'):>19}", flush=True)
         print(f"\nwhole builds of the college's index in the run: {_builds(log)} (one per worker expected)")
     except BaseException:

@@ -86,6 +86,9 @@ def _normalise_rows(m: np.ndarray) -> np.ndarray:
     return np.divide(m, norms, out=np.zeros_like(m), where=norms > 0).astype(np.float32, copy=False)
 
 
+INTRA_OP_THREADS = 1
+
+
 class _ModelSlot:
     """One lazily loaded SentenceTransformer, shared by every embedder of that path."""
 
@@ -122,8 +125,13 @@ class _ModelSlot:
             # Never reach for the network: the model ships in a package.
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            # One intra-op thread: a server embeds one changed text at a time, beside request
+            # threads and other workers. On this 2-core machine, two threads made one sentence
+            # take ~240 ms and ~140 ms of CPU instead of ~25 ms (bench/recommend_http.py --model minilm).
+            torch.set_num_threads(INTRA_OP_THREADS)
             _quiet_progress_bars()
 
             self.model = SentenceTransformer(self.path, device="cpu")

@@ -22,13 +22,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from .explain import explain
 from .matrix import CandidateMatrix
 from .profile import ProfileData, subject_key
-from .scoring import Match, Scores, Weights, jaccard, ranked_rows, score
+from .scoring import Match, Scores, Weights, cheap_components, could_reach, jaccard, ranked_rows, style_at
+
+
+_NONE = np.zeros(0, dtype=np.intp)
 
 
 @dataclass
@@ -75,6 +79,27 @@ class GroupIndex:
     @property
     def removed(self) -> int:
         return int((~self.alive).sum())
+
+    @cached_property
+    def has_subject(self) -> np.ndarray:
+        """Per group: it names a subject."""
+        return np.array([k is not None for k in self.subject_keys], dtype=bool)
+
+    @cached_property
+    def _by_subject(self) -> dict[str, np.ndarray]:
+        positions: dict[str, list[int]] = {}
+        for gi, key in enumerate(self.subject_keys):
+            if key is not None:
+                positions.setdefault(key, []).append(gi)
+        return {key: np.array(p, dtype=np.intp) for key, p in positions.items()}
+
+    def about(self, subject_keys: Iterable[str]) -> np.ndarray:
+        """Per group: its subject is one of ``subject_keys``. (This index is never changed once
+        built, so what is worked out here once serves every request.)"""
+        out = np.zeros(len(self.ids), dtype=bool)
+        for key in subject_keys:
+            out[self._by_subject.get(key, _NONE)] = True
+        return out
 
     def with_changes(self, matrix: CandidateMatrix, upserts: Iterable[GroupData] = (),
                      removed: Iterable[str] = (), redo: Iterable[str] = ()) -> GroupIndex:
@@ -148,35 +173,56 @@ def score_groups(
     index: GroupIndex,
     weights: Weights = Weights(),
     scores: Scores | None = None,
+    at_least: float | None = None,
+    allowed: np.ndarray | None = None,
 ) -> GroupScores:
-    if scores is None:
-        scores = score(query, matrix, weights)
-    query_subjects = query.subject_map()
-    g_in_query = np.array([k is not None and k in query_subjects for k in index.subject_keys], dtype=bool)
-    n_groups = len(index.groups)
+    """Every group's mean components for ``query``, from ``scores`` when given.
 
-    keep = np.ones(len(index.pair_row), dtype=bool)
+    Without ``scores``, with ``at_least`` (a ranking's threshold): the members' learning-style
+    cosines, most of the cost, are computed only for the groups (of ``allowed``, and not
+    removed) whose total could still reach it with perfect styles; the other groups get total
+    -inf (and style 0). Each group computed gets exactly the total it would otherwise."""
+    q = matrix.features(query)
+    n_groups = len(index.groups)
+    g_in_query = index.about(q.subject_keys)
+
+    grp, row, adds = index.pair_group, index.pair_row, index.pair_adds_subject
     own_row = matrix.index.get(query.id)
     if own_row is not None:
-        keep &= index.pair_row != own_row
-    grp, row, adds = index.pair_group[keep], index.pair_row[keep], index.pair_adds_subject[keep]
+        keep = row != own_row
+        grp, row, adds = grp[keep], row[keep], adds[keep]
+    if scores is not None:
+        shared_subjects, schedule, performance = scores.shared_subjects[row], scores.schedule[row], scores.performance[row]
+    else:
+        _, shared_subjects, schedule, performance = cheap_components(q, matrix, row)
 
-    shared = scores.shared_subjects[row] + (adds & g_in_query[grp])
-    pair_subject = jaccard(shared, len(query_subjects), matrix.subject_count[row] + adds)
+    shared = shared_subjects + (adds & g_in_query[grp])
+    pair_subject = jaccard(shared, q.subject_size, matrix.subject_count[row] + adds)
     counts = np.bincount(grp, minlength=n_groups)
 
-    def mean(values: np.ndarray) -> np.ndarray:
-        sums = np.bincount(grp, weights=values, minlength=n_groups)
+    def mean(values: np.ndarray, pairs=grp) -> np.ndarray:
+        sums = np.bincount(pairs, weights=values, minlength=n_groups)
         return np.divide(sums, counts, out=np.zeros(n_groups), where=counts > 0)
 
     subject = mean(pair_subject)
     empty = counts == 0
-    has_subject = np.array([k is not None for k in index.subject_keys], dtype=bool)
-    subject[empty] = jaccard(g_in_query, len(query_subjects), has_subject)[empty]
-    schedule = mean(scores.schedule[row])
-    learning_style = mean(scores.learning_style[row])
-    performance = mean(scores.performance[row])
+    subject[empty] = jaccard(g_in_query, q.subject_size, index.has_subject)[empty]
+    schedule = mean(schedule)
+    performance = mean(performance)
+    wanted = None
+    if scores is not None:
+        learning_style = mean(scores.learning_style[row])
+    elif at_least is None:
+        learning_style = mean(style_at(q, matrix, row))
+    else:
+        wanted = index.alive & could_reach(weights, at_least, subject, schedule, performance)
+        if allowed is not None:
+            wanted &= allowed
+        pairs = wanted[grp]  # the sums of a group's pairs, in the same order: the same means
+        learning_style = mean(style_at(q, matrix, row[pairs]), grp[pairs])
     total = weights.combine(subject, schedule, learning_style, performance)
+    if wanted is not None:
+        total[~wanted] = -np.inf
     return GroupScores(subject, schedule, learning_style, performance, total, counts)
 
 
@@ -192,7 +238,8 @@ def top_groups(
 ) -> list[Match]:
     """Best ``k`` groups above the threshold (exclude full groups and the student's own, by id
     or as ``allowed``, a bool per group of ``index``)."""
-    gs = score_groups(query, matrix, index, weights, scores)
+    gs = score_groups(query, matrix, index, weights, scores, at_least=weights.threshold if scores is None else None,
+                      allowed=allowed)
     total = gs.total.copy()
     total[~index.alive] = -np.inf
     if allowed is not None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .explain import explain
 from .weights import Weights
-from .matrix import CandidateMatrix, popcount
+from .matrix import CandidateMatrix, QueryFeatures, popcount
 from .profile import MAX_LEVEL, MIN_LEVEL, ProfileData
 
 __all__ = [
@@ -53,7 +53,7 @@ class Scores:
     performance: np.ndarray
     total: np.ndarray  # -inf where excluded
     shared_subjects: np.ndarray  # |query ∩ candidate| subjects, for group aggregation
-    excluded: np.ndarray  # bool
+    excluded: np.ndarray  # bool: never ranked (with `at_least`, also the rows that cannot reach it)
 
 
 @dataclass
@@ -115,32 +115,68 @@ def score(
     matrix: CandidateMatrix,
     weights: Weights = Weights(),
     exclude_ids: Iterable[str] = (),
+    at_least: float | None = None,
 ) -> Scores:
-    """Score ``query`` against all candidates. The query's own id is always excluded."""
+    """Score ``query`` against all candidates. The query's own id is always excluded.
+
+    With ``at_least`` (a ranking's threshold), the learning-style cosine — one dot product with
+    every row of the embedding matrix, most of the cost — is computed only for rows whose total
+    could still reach it with a perfect style; the other rows get total -inf (and style 0), as
+    if excluded. Every row at or above ``at_least`` gets exactly the total it would otherwise."""
     q = matrix.features(query)
-    n = len(matrix)
-    if len(q.subject_cols):
-        shared_subjects = np.add.reduce(matrix.subject_rows[q.subject_cols], axis=0, dtype=np.int32)
-    else:
-        shared_subjects = np.zeros(n, dtype=np.int32)
-    subject = jaccard(shared_subjects, q.subject_size, matrix.subject_count)
-
-    shared_slots = popcount(matrix.slot_bits & q.slot_bits).sum(axis=1, dtype=np.int32)
-    schedule = schedule_overlap(shared_slots, q.slot_size, matrix.slot_count)
-
-    # einsum, not `@`: BLAS would split this small product over threads, and on a
-    # busy server (other workers, the model) waiting for them costs 10-30x.
-    learning_style = style_similarity(np.einsum("ij,j->i", matrix.vectors, q.vector))
-    performance = performance_closeness(matrix.levels, q.level)
-
-    total = weights.combine(subject, schedule, learning_style, performance)
+    subject, shared_subjects, schedule, performance = cheap_components(q, matrix)
     excluded = ~matrix.alive
     for pid in (query.id, *exclude_ids):
         row = matrix.index.get(pid)
         if row is not None:
             excluded[row] = True
+    if at_least is None:
+        learning_style = style_at(q, matrix)
+    else:
+        reachable = ~excluded & could_reach(weights, at_least, subject, schedule, performance)
+        rows = np.flatnonzero(reachable)
+        learning_style = np.zeros(len(matrix))
+        learning_style[rows] = style_at(q, matrix, rows)
+        excluded = excluded | ~reachable
+    total = weights.combine(subject, schedule, learning_style, performance)
     total[excluded] = -np.inf
     return Scores(subject, schedule, learning_style, performance, total, shared_subjects, excluded)
+
+
+def cheap_components(q: QueryFeatures, matrix: CandidateMatrix, rows: np.ndarray | None = None):
+    """(subject, shared subject count, schedule, performance) of ``rows`` (all by default): the
+    parts that cost a few operations per row, unlike the learning-style dot product."""
+    if len(q.subject_cols):
+        query_rows = matrix.subject_rows[q.subject_cols]
+        shared_subjects = np.add.reduce(query_rows if rows is None else query_rows[:, rows], axis=0, dtype=np.int32)
+    else:
+        shared_subjects = np.zeros(len(matrix) if rows is None else len(rows), dtype=np.int32)
+    subject_count, slot_bits, slot_count, levels = (
+        (matrix.subject_count, matrix.slot_bits, matrix.slot_count, matrix.levels) if rows is None else
+        (matrix.subject_count[rows], matrix.slot_bits[rows], matrix.slot_count[rows], matrix.levels[rows]))
+    subject = jaccard(shared_subjects, q.subject_size, subject_count)
+    shared_slots = popcount(slot_bits & q.slot_bits).sum(axis=1, dtype=np.int32)
+    schedule = schedule_overlap(shared_slots, q.slot_size, slot_count)
+    performance = performance_closeness(levels, q.level)
+    return subject, shared_subjects, schedule, performance
+
+
+def style_at(q: QueryFeatures, matrix: CandidateMatrix, rows: np.ndarray | None = None) -> np.ndarray:
+    """Learning-style similarity of ``rows`` (all by default)."""
+    # einsum, not `@`: BLAS would split this small product over threads, and on a
+    # busy server (other workers, the model) waiting for them costs 10-30x.
+    if rows is not None and 2 * len(rows) > len(matrix):  # copying most rows costs more than it saves
+        return style_at(q, matrix)[rows]
+    vectors = matrix.vectors if rows is None else matrix.vectors.take(rows, axis=0)
+    return style_similarity(np.einsum("ij,j->i", vectors, q.vector))
+
+
+def could_reach(weights: Weights, at_least: float, subject, schedule, performance) -> np.ndarray:
+    """Where the total could be ``at_least`` (with the ranking's slack) for the best possible
+    learning style: 1, or 0 under a negative weight. Rounding is monotonic, so this bound is
+    never below the total computed with the real style."""
+    best_style = 1.0 if weights.learning_style >= 0 else 0.0
+    return weights.combine(subject, schedule, best_style, performance) >= at_least - _THRESHOLD_SLACK
 
 
 def ranked_rows(total: np.ndarray, threshold: float, k: int) -> np.ndarray:
@@ -164,7 +200,7 @@ def top_k(
 ) -> list[Match]:
     """The best ``k`` candidates above the threshold, each with its breakdown and explanation."""
     if scores is None:
-        scores = score(query, matrix, weights, exclude_ids)
+        scores = score(query, matrix, weights, exclude_ids, at_least=weights.threshold)
     matches = []
     for row in ranked_rows(scores.total, weights.threshold, k):
         parts = {

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from ..access import allow
 from ..db import db
 from ..errors import BadRequest
-from ..matching import ProfileData, Weights, score, top_groups, top_k
+from ..matching import ProfileData, Weights, top_groups, top_k
 from ..models import College, GroupMember, StudyGroup, User
-from .groups import active_group_counts, group_limit_of
+from .groups import ACTIVE, PENDING, group_limit_of
 from .matching_index import CollegeIndex, college_index
 
 KINDS = ("groups", "partners")
@@ -55,7 +55,12 @@ def joinable(user: User, index: CollegeIndex) -> np.ndarray:
     """Per group of the index: listed, with space, open or by request, not the student's own, and
     one the student may see and join (rating, classroom, group limit)."""
     facts = index.group_facts
-    if active_group_counts([user.id]).get(user.id, 0) >= group_limit_of(user):
+    memberships = db.session.execute(  # one statement: the limit and the groups to leave out
+        select(GroupMember.group_id, GroupMember.status, StudyGroup.is_archived)
+        .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
+        .where(GroupMember.user_id == user.id, GroupMember.status.in_((ACTIVE, PENDING)))).all()
+    active = sum(1 for _, status, archived in memberships if status == ACTIVE and not archived)
+    if active >= group_limit_of(user):  # as active_group_counts counts
         return np.zeros(len(facts.open), dtype=bool)
     allowed = facts.open & (facts.min_rating <= (user.rating or 0))
     if facts.classroom:
@@ -64,8 +69,7 @@ def joinable(user: User, index: CollegeIndex) -> np.ndarray:
         classrooms = set(db.session.execute(classroom_ids_of(user.id)).scalars())
         for position, classroom_id in facts.classroom.items():
             allowed[position] &= classroom_id in classrooms
-    for group_id in db.session.execute(select(GroupMember.group_id).where(
-            GroupMember.user_id == user.id, GroupMember.status.in_(("active", "pending")))).scalars():
+    for group_id, _, _ in memberships:
         position = index.group_index.index.get(group_id)
         if position is not None:
             allowed[position] = False
@@ -79,14 +83,13 @@ def recommend(user: User, kind: str = "groups", limit: int = 10) -> list[dict[st
     index = college_index(user.college_id)
     weights = weights_of(user.college_id)
     query = _query_profile(user, index)
-    scores = score(query, index.matrix, weights)
     if kind == "partners":
         results = [_result(m, _partner_view(index.people[m.id]))
-                   for m in top_k(query, index.matrix, weights, k=limit, scores=scores)]
+                   for m in top_k(query, index.matrix, weights, k=limit)]
     else:
         results = [_result(m, group_view(index.groups[m.id]))
                    for m in top_groups(query, index.matrix, index.group_index, weights, k=limit,
-                                       allowed=joinable(user, index), scores=scores)]
+                                       allowed=joinable(user, index))]
     return results or [suggestion(query)]
 
 

@@ -219,3 +219,46 @@ def test_the_students_own_membership_is_left_out_and_empty_groups_score_on_subje
     matches = top_groups(me, matrix, index, Weights(), exclude_group_ids=["mine"])
     assert [m.id for m in matches] == ["good"]
     assert matches[0].explanation.startswith("Shares Math; members free Monday evening")
+
+
+# --- rankings skip the learning style where it cannot matter, and rank exactly the same ---
+
+
+RANKING_WEIGHTS = [Weights(), Weights(threshold=0.3), Weights(threshold=0.0), Weights(threshold=0.7),
+                   Weights(subject=0.1, schedule=0.1, learning_style=0.7, performance=0.1, threshold=0.6),
+                   Weights(learning_style=0.0, threshold=0.45)]
+
+
+def _same(bounded, full):
+    assert [(m.id, m.total, m.components(), m.explanation) for m in bounded] == \
+        [(m.id, m.total, m.components(), m.explanation) for m in full]
+
+
+@pytest.mark.parametrize("weights", RANKING_WEIGHTS)
+def test_top_k_ranks_as_if_every_style_were_computed(weights):
+    rng = random.Random(21)
+    profiles = [random_profile(rng, f"s{i}") for i in range(400)]
+    matrix = CandidateMatrix.build(profiles, DIM)
+    for query in profiles[:12] + [random_profile(rng, f"q{i}") for i in range(8)]:
+        full = score(query, matrix, weights, exclude_ids=["s7"])
+        _same(top_k(query, matrix, weights, k=15, exclude_ids=["s7"]),
+              top_k(query, matrix, weights, k=15, exclude_ids=["s7"], scores=full))
+        bounded = score(query, matrix, weights, exclude_ids=["s7"], at_least=weights.threshold)
+        kept = bounded.total > -np.inf
+        np.testing.assert_array_equal(bounded.total[kept], full.total[kept])
+        assert not (full.total[~kept] >= weights.threshold).any()
+
+
+@pytest.mark.parametrize("weights", RANKING_WEIGHTS)
+def test_top_groups_rank_as_if_every_style_were_computed(weights):
+    rng = random.Random(22)
+    people = [random_profile(rng, f"s{i}") for i in range(300)]
+    matrix = CandidateMatrix.build(people, DIM)
+    groups = [GroupData(f"g{k}", rng.choice(["Mathematics", "physics", "Latin", None]),
+                        [p.id for p in rng.sample(people, rng.randint(0, 6))]) for k in range(120)]
+    index = GroupIndex.build(groups, matrix).with_changes(matrix, removed=["g3", "g4"])
+    for query in people[:10] + [random_profile(rng, f"q{i}") for i in range(6)]:
+        allowed = np.array([rng.random() < 0.8 for _ in groups])
+        full = score(query, matrix, weights)
+        _same(top_groups(query, matrix, index, weights, k=20, allowed=allowed),
+              top_groups(query, matrix, index, weights, k=20, allowed=allowed, scores=full))
