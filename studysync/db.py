@@ -190,14 +190,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    # The dialect's own BEGIN hook (pysqlite's is a no-op, as `isolation_level = None` above leaves
-    # transactions to us) rather than a "begin" listener running `exec_driver_sql`: every request
-    # begins a transaction, and a full statement execution for it cost more than its SELECT's
-    # fetch. SQLAlchemy still wraps a failure here (SQLite busy) as it does any statement's.
-    def _do_begin(dbapi_connection):
-        dbapi_connection.execute("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
-
-    engine.dialect.do_begin = _do_begin
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
 
 
 def _deferred_begin() -> bool:
