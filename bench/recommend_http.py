@@ -14,7 +14,8 @@ package, so each change of the churn below is embedded by the real model. Then, 
    college changes their profile (new subjects, timetable and learning-style text) every second
    (the "PUT ms" column: how long those changes took, p50/max);
 2. joins per second into the college's open groups (each request a new student/group pair),
-   without and with that churn.
+   without and with that churn; a run with errors says what they were (each non-2xx status with
+   its message, wrk's timeouts and socket errors, the statuses in the server log).
 
 `GET /api/health` is timed first as the same run's baseline (shared machine: compare ratios).
 The server log counts whole builds of the college's index ("matching index built").
