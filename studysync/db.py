@@ -220,8 +220,24 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(connection):  # just before the COMMIT or ROLLBACK: the next writer's BEGIN waits ~1 ms
+        if connection.invalidated:  # handed back when the pool dropped it (below); `info` would reconnect
+            return
         if connection.info.pop(_HOLDS_TURN, False):
             writers.release()
+
+    # A connection given back to the pool (or dropped) in mid-transaction is rolled back by the pool,
+    # past the events above: its turn is handed back there, or every later writer would wait.
+    def _hand_back(record) -> None:
+        if record.info.pop(_HOLDS_TURN, False):
+            writers.release()
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection, record, _reset_state):
+        _hand_back(record)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection, record, _exception):
+        _hand_back(record)
 
 
 _writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -263,3 +263,15 @@ def test_writers_of_this_process_take_turns_and_every_turn_is_handed_back(app, f
         assert _writers[engine].locked()
         db.session.rollback()
     assert not _writers[engine].locked()
+
+
+def test_a_writer_whose_connection_is_dropped_mid_transaction_hands_its_turn_back(app):
+    engine = app.extensions["studysync.db"].engine
+    with app.app_context():
+        connection = engine.connect()
+        connection.begin()  # outside a request: BEGIN IMMEDIATE, with this process's turn
+        assert _writers[engine].locked()
+        connection.invalidate()  # the pool drops it, past the transaction's own ROLLBACK
+        assert not _writers[engine].locked()
+        connection.rollback()
+        connection.close()
