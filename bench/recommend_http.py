@@ -14,7 +14,8 @@ package, so each change of the churn below is embedded by the real model. Then, 
    college changes their profile (new subjects, timetable and learning-style text) every second
    (the "PUT ms" column: how long those changes took, p50/max);
 2. joins per second into the college's open groups (each request a new student/group pair),
-   without and with that churn.
+   without and with that churn; a run with errors says what they were (each non-2xx status with
+   its message, wrk's timeouts and socket errors, the statuses in the server log).
 
 `GET /api/health` is timed first as the same run's baseline (shared machine: compare ratios).
 The server log counts whole builds of the college's index ("matching index built").
@@ -205,28 +206,70 @@ class Churn:
 
 
 def join_script(folder: Path, students: list[ht.Student], groups: list[str], first: int, threads: int) -> Path:
-    """Each wrk thread takes its own slice of distinct (student, group) pairs, in order."""
+    """Each wrk thread takes its own slice of distinct (student, group) pairs, in order. What went
+    wrong is written to `failures(path)`: each non-2xx answer's status and message, wrk's timeouts."""
     count = len(students)
     pairs = [(students[i % count].token, groups[(i % count + i // count) % len(groups)])
              for i in range(first, first + 4 * count)]  # a student's 4 pairs: 4 different groups
     rows = ",\n".join(f'{{"{t}","{g}"}}' for t, g in pairs)
     path = folder / f"join{first}.lua"
     path.write_text(f"""
-local pairs = {{ {rows} }}
+local targets = {{ {rows} }}
 local nthreads = {threads}
 local started = 0
+local threads = {{}}
 setup = function(thread)  -- runs in the main state; sets the global `tid` of each thread's own state
   thread:set("tid", started)
   started = started + 1
+  table.insert(threads, thread)
 end
 local n = 0
 request = function()
-  local p = pairs[(n * nthreads + tid) % #pairs + 1]
+  local p = targets[(n * nthreads + tid) % #targets + 1]
   n = n + 1
   return wrk.format("POST", "/api/v1/groups/" .. p[2] .. "/join", {{["Authorization"] = "Bearer " .. p[1]}}, nil)
 end
+failed = {{}}  -- global, so done() can read each thread's: "status message" -> count
+response = function(status, headers, body)
+  if status >= 300 then
+    local message = string.match(body or "", '"message"%s*:%s*"([^"]*)"') or ""
+    local key = status .. " " .. message
+    failed[key] = (failed[key] or 0) + 1
+  end
+end
+done = function(summary, latency, requests)
+  local out = io.open("{failures(path)}", "w")
+  for _, thread in ipairs(threads) do
+    for key, count in pairs(thread:get("failed")) do out:write(count .. "\\t" .. key .. "\\n") end
+  end
+  for kind, count in pairs(summary.errors) do
+    if kind ~= "status" and count > 0 then out:write(count .. "\\t" .. kind .. "\\n") end
+  end
+  out:close()
+end
 """)
     return path
+
+
+def failures(script: Path) -> Path:
+    return script.with_suffix(".failures")
+
+
+def _failed(script: Path, log: Path, since: int, route: str) -> str:
+    """What the join run's failures were, as wrk saw them and as the server logged them."""
+    seen = failures(script).read_text().splitlines() if failures(script).exists() else []
+    logged: dict[int, int] = {}
+    for line in log.read_text(errors="replace").splitlines()[since:]:
+        if f'"route": "{route}"' in line and '"status": ' in line:
+            status = int(line.split('"status": ', 1)[1].split(",", 1)[0])
+            if status >= 300:
+                logged[status] = logged.get(status, 0) + 1
+    counted: dict[str, int] = {}
+    for count, what in (line.split("\t", 1) for line in seen):  # one line per wrk thread
+        counted[what] = counted.get(what, 0) + int(count)
+    client = "; ".join(f"{count}× {what}" for what, count in counted.items())
+    server = ", ".join(f"{count}× {status}" for status, count in sorted(logged.items()))
+    return f"wrk: {client or 'none'} | server log: {server or 'none'}"
 
 
 def main() -> None:
@@ -306,8 +349,11 @@ def main() -> None:
                 put = churn.summary()
             else:
                 r = ht.wrk(PORT, "/", args.connections, args.duration, script)
+            route = "/api/v1/groups/<group_id>/join"
             print(f"{'1/s' if churning else 'none':>7}{r.rps:>9.0f}{r.p50:>9.1f}{r.p99:>9.1f}{r.errors:>8}{put:>10}"
-                  f"{_server_ms(log, since, '/api/v1/groups/<group_id>/join'):>19}", flush=True)
+                  f"{_server_ms(log, since, route):>19}", flush=True)
+            if r.errors:
+                print(f"{'':>7}failed: {_failed(script, log, since, route)}", flush=True)
         print(f"\nwhole builds of the college's index in the run: {_builds(log)} (one per worker expected)")
     except BaseException:
         print(f"server log kept in {log}", file=sys.stderr)

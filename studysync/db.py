@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 import uuid
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -177,7 +179,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     synchronous=NORMAL is WAL's documented pairing: a commit is durable against an application
     crash, and a power cut can lose only the last commits, never corrupt the file.
+
+    Waiting for the write lock: SQLite's busy handler does not queue, it sleeps and polls again,
+    ever longer (1, 2, 5 ... then 100 ms between tries), so a writer that has waited a while keeps
+    losing the lock to newcomers, which poll every few milliseconds: under a steady stream of joins
+    some waited past 5 s while the median was ~100 ms. So this process's IMMEDIATE transactions
+    take their turn on a lock of their own first (`_writers`), which hands over at once when the
+    holder's transaction ends; the busy handler is left to wait for other processes (and for a
+    DEFERRED transaction that got the write lock by writing, which never queues here). A turn
+    not had within the busy timeout is taken anyway, as before.
     """
+    writers = _writers[engine] = threading.Lock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -192,7 +204,44 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _deferred_begin() else "BEGIN IMMEDIATE")
+        if _deferred_begin():
+            connection.exec_driver_sql("BEGIN")
+            return
+        queued = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                writers.release()
+            raise
+        if queued:
+            connection.info[_HOLDS_TURN] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection):  # just before the COMMIT or ROLLBACK: the next writer's BEGIN waits ~1 ms
+        if connection.invalidated:  # handed back when the pool dropped it (below); `info` would reconnect
+            return
+        if connection.info.pop(_HOLDS_TURN, False):
+            writers.release()
+
+    # A connection given back to the pool (or dropped) in mid-transaction is rolled back by the pool,
+    # past the events above: its turn is handed back there, or every later writer would wait.
+    def _hand_back(record) -> None:
+        if record.info.pop(_HOLDS_TURN, False):
+            writers.release()
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection, record, _reset_state):
+        _hand_back(record)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection, record, _exception):
+        _hand_back(record)
+
+
+_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_HOLDS_TURN = "studysync.sqlite_writer_turn"  # on connection.info: this transaction holds `_writers`
 
 
 def _deferred_begin() -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from studysync.api.unit_of_work import unit_of_work
 from studysync.asgi import DEFAULT_WSGI_THREADS
-from studysync.db import RETRY, db, failure_kind, utcnow
+from studysync.db import RETRY, _writers, db, failure_kind, utcnow
 from studysync.models import AuthSession, DirectMessage
 from studysync.tenancy import all_tenants
 from tests.conftest import BACKEND
@@ -231,3 +231,47 @@ def test_outside_a_request_a_transaction_holds_the_write_lock_from_its_begin(app
         db.session.rollback()
     other_process.execute("BEGIN IMMEDIATE")  # free again once that transaction ended
     other_process.rollback()
+
+
+def test_writers_of_this_process_take_turns_and_every_turn_is_handed_back(app, factory):
+    """Transactions that take the write lock at BEGIN queue for it in this process (SQLite's busy
+    handler polls, and starves whoever has waited longest): each one gets its turn, whether it
+    commits, rolls back or fails, and hands it on."""
+    kit = factory.college(students_count=8)
+    engine = app.extensions["studysync.db"].engine
+
+    def write(index):
+        student = kit.students[index]
+        for n in range(5):
+            with app.app_context(), all_tenants():
+                try:
+                    db.session.execute(update(AuthSession).where(AuthSession.user_id == student.id)
+                                       .values(last_used_at=utcnow()))
+                    if n == 2:
+                        raise ValueError("a failure half-way")
+                    db.session.commit()
+                except ValueError:
+                    db.session.rollback()
+                finally:
+                    db.session.close()
+        return index
+
+    assert run_together(8, write) == list(range(8))
+    assert not _writers[engine].locked()  # the last turn was handed back
+    with app.app_context(), all_tenants():
+        db.session.execute(text("SELECT 1"))  # reads too begin IMMEDIATE outside a request
+        assert _writers[engine].locked()
+        db.session.rollback()
+    assert not _writers[engine].locked()
+
+
+def test_a_writer_whose_connection_is_dropped_mid_transaction_hands_its_turn_back(app):
+    engine = app.extensions["studysync.db"].engine
+    with app.app_context():
+        connection = engine.connect()
+        connection.begin()  # outside a request: BEGIN IMMEDIATE, with this process's turn
+        assert _writers[engine].locked()
+        connection.invalidate()  # the pool drops it, past the transaction's own ROLLBACK
+        assert not _writers[engine].locked()
+        connection.rollback()
+        connection.close()

@@ -5,6 +5,9 @@ description. Each vector is stored with the sha256 of its text, so `vectors_for`
 that are new or changed to the model, many at a time — a recommendation request embeds nothing
 once its college is indexed (the reindex CLI or the first request after a bulk import does it).
 
+A changed profile text is embedded by the request that saves it (services/profiles.py); the
+per-worker indexes only read the cache, and embed in memory (writing nothing) what is still stale.
+
 `log_on_flush` is the one place that notices profile, group and membership changes: an
 `after_flush` listener inserts one `matching_changes` row per student or group touched, in the
 same transaction, so the in-process index of every worker (services/matching_index.py) applies
@@ -126,13 +129,16 @@ def from_bytes(blob: bytes) -> np.ndarray:
 
 
 def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder | None = None,
-                progress: Callable[[int], None] | None = None, commit: bool = False) -> dict[str, np.ndarray]:
+                progress: Callable[[int], None] | None = None, commit: bool = False,
+                store: bool = True) -> dict[str, np.ndarray]:
     """Vectors of `texts` (owner id → text) from the cache, embedding new or changed texts in batches.
 
     New rows are written in a savepoint of the caller's transaction and committed with it (or
     after each batch with `commit`, for the reindex CLI): a request never commits half-way, so it
     keeps every lock it holds until its end. A concurrent writer of the same row wins and this call
-    keeps its in-memory vectors.
+    keeps its in-memory vectors. Without `store` nothing is written: a request that only reads
+    (a recommendation catching up with one change) must not queue for a write lock, SQLite's one
+    above all, behind the writers it is reading after.
     """
     model = model or embedder()
     if not texts:
@@ -157,7 +163,8 @@ def vectors_for(owner_type: str, texts: dict[str, str | None], model: Embedder |
         matrix = model.embed([texts[i] or "" for i in chunk])
         for owner_id, vector in zip(chunk, matrix):
             out[owner_id] = vector
-        _store(owner_type, model.name, {i: (texts[i], out[i]) for i in chunk}, cached)
+        if store:
+            _store(owner_type, model.name, {i: (texts[i], out[i]) for i in chunk}, cached)
         if commit:
             db.session.commit()
         if progress is not None:
@@ -198,13 +205,15 @@ def _same_text(text: str | None):
     return Profile.learning_style.is_(None) if text is None else Profile.learning_style == text
 
 
-def profile_vectors(profiles: Iterable[Profile], model: Embedder | None = None) -> dict[str, np.ndarray]:
+def profile_vectors(profiles: Iterable[Profile], model: Embedder | None = None,
+                    store: bool = True) -> dict[str, np.ndarray]:
     """user id → learning-style vector."""
-    return vectors_for("profile", {p.user_id: p.learning_style for p in profiles}, model)
+    return vectors_for("profile", {p.user_id: p.learning_style for p in profiles}, model, store=store)
 
 
-def group_vectors(groups: Iterable[StudyGroup], model: Embedder | None = None) -> dict[str, np.ndarray]:
-    return vectors_for("group", {g.id: group_text(g) for g in groups}, model)
+def group_vectors(groups: Iterable[StudyGroup], model: Embedder | None = None,
+                  store: bool = True) -> dict[str, np.ndarray]:
+    return vectors_for("group", {g.id: group_text(g) for g in groups}, model, store=store)
 
 
 def _chunks(items: list, size: int):

@@ -359,12 +359,15 @@ def _build(model) -> CollegeIndex:
 
 
 def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], model) -> CollegeIndex:
-    """A new index with these students and groups re-read from the database."""
+    """A new index with these students and groups re-read from the database. Writes nothing: a text
+    its writer left stale is embedded in memory (`store=False`), so a recommendation that happens
+    to catch up never becomes a writer (on SQLite it would queue for the write lock, or fail to
+    upgrade its read and run again, behind the very change it is applying)."""
     matrix, people, people_items = index.matrix, index.people, index.people_items
     redo: set[str] = set()
     if student_ids:
         found = {user.id: (user, profile) for user, profile in _students(student_ids)}
-        vectors = embeddings.profile_vectors([p for _, p in found.values() if p is not None], model)
+        vectors = embeddings.profile_vectors([p for _, p in found.values() if p is not None], model, store=False)
         people, people_items = dict(people), dict(people_items)
         upserts, retired = [], []
         for user_id in sorted(student_ids):
@@ -391,7 +394,7 @@ def _apply(index: CollegeIndex, student_ids: set[str], group_ids: set[str], mode
         wanted = sorted(group_ids)
         rows = {g.id: g for g in _listed_groups(wanted)}
         now_members = _members(list(rows)) if rows else {}
-        group_vectors = embeddings.group_vectors(list(rows.values()), model)
+        group_vectors = embeddings.group_vectors(list(rows.values()), model, store=False)
         for group_id in wanted:
             for user_id in members.get(group_id, ()):
                 member_of[user_id] = member_of.get(user_id, frozenset()) - {group_id}

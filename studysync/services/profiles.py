@@ -2,7 +2,9 @@
 
 `upsert_profile(user, data)` is the entry point for plain, untrusted data (the mobile adapter
 stores the app's register body through it); the v1 view has already validated its body and calls
-`update_profile`. Either way every change bumps `text_version` and marks the embedding stale.
+`update_profile`. Either way every change bumps `text_version` and marks the embedding stale, and
+the saving request embeds a new learning-style text itself (`embed_changed_profile`), so that no
+recommendation request has to (each worker's matching index only reads the cached vector).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ..models import Profile, User
 from ..models.user import COLLEGE_ROLES
 from ..schemas.profile import WEEKDAYS, ProfileUpdateSchema
 from ..tenancy import tenant_context
+from .embeddings import embedder, profile_vectors
 from .friends import visible_emails
 
 PROFILE_FIELDS = ("major", "year", "university", "learning_style", "bio", "subjects", "schedule",
@@ -91,11 +94,21 @@ def _apply(user: User, changes: dict[str, Any]) -> Profile:
     return profile
 
 
+def embed_changed_profile(profile: Profile) -> None:
+    """Flush the change, then embed its text and clear `embedding_stale` in this same transaction.
+    Not while the model is still loading (or failed to): saving a profile never waits for it; the
+    text stays stale, and each worker's index embeds it in memory until a whole build stores it."""
+    db.session.flush()
+    model = embedder()
+    if profile.embedding_stale and model.state == "loaded":
+        profile_vectors([profile], model)
+        db.session.expire(profile, ["embedding_stale"])  # cleared by an UPDATE, not through the object
+
+
 @allow("student")
 def update_profile(user: User, changes: dict[str, Any]) -> dict[str, Any]:
     """Set the validated `changes` on the student's profile (creating it on the first save)."""
-    _apply(user, changes)
-    db.session.flush()
+    embed_changed_profile(_apply(user, changes))
     return my_profile(user)
 
 
@@ -114,5 +127,5 @@ def upsert_profile(user: User, data: dict[str, Any]) -> Profile:
         raise BadRequest(f"{field}: {problems[0] if isinstance(problems, list) else problems}", errors=errors)
     with tenant_context(user.college_id):
         profile = _apply(user, changes)
-        db.session.flush()
+        embed_changed_profile(profile)
     return profile

@@ -17,7 +17,7 @@ from ..db import db
 from ..errors import BadRequest
 from ..matching import ProfileData, Weights, top_groups, top_k
 from ..models import College, GroupMember, StudyGroup, User
-from .groups import ACTIVE, PENDING, group_limit_of
+from .groups import ACTIVE, PENDING, counts_toward_limit, group_limit_of
 from .matching_index import CollegeIndex, college_index
 
 KINDS = ("groups", "partners")
@@ -56,11 +56,10 @@ def joinable(user: User, index: CollegeIndex) -> np.ndarray:
     one the student may see and join (rating, classroom, group limit)."""
     facts = index.group_facts
     memberships = db.session.execute(  # one statement: the limit and the groups to leave out
-        select(GroupMember.group_id, GroupMember.status, StudyGroup.is_archived)
+        select(GroupMember.group_id, counts_toward_limit())
         .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
         .where(GroupMember.user_id == user.id, GroupMember.status.in_((ACTIVE, PENDING)))).all()
-    active = sum(1 for _, status, archived in memberships if status == ACTIVE and not archived)
-    if active >= group_limit_of(user):  # as active_group_counts counts
+    if sum(1 for _, counted in memberships if counted) >= group_limit_of(user):
         return np.zeros(len(facts.open), dtype=bool)
     allowed = facts.open & (facts.min_rating <= (user.rating or 0))
     if facts.classroom:
@@ -69,7 +68,7 @@ def joinable(user: User, index: CollegeIndex) -> np.ndarray:
         classrooms = set(db.session.execute(classroom_ids_of(user.id)).scalars())
         for position, classroom_id in facts.classroom.items():
             allowed[position] &= classroom_id in classrooms
-    for group_id, _, _ in memberships:
+    for group_id, _ in memberships:
         position = index.group_index.index.get(group_id)
         if position is not None:
             allowed[position] = False

@@ -20,6 +20,7 @@ from .lookups import (
     active_member_ids,
     can_manage,
     classroom_of,
+    counts_toward_limit,
     ensure_active_member,
     get_group_or_404,
     get_visible_group,

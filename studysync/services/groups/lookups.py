@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from ...db import db
 from ...errors import NotFound
@@ -152,15 +152,22 @@ def group_limit_of(user: User) -> int:
     return int(setting) if setting else DEFAULT_GROUP_LIMIT
 
 
+def counts_toward_limit() -> ColumnElement[bool]:
+    """The memberships a student's `group_limit` counts: active, in a group that is not archived
+    (so unarchiving re-checks it). For statements that join `StudyGroup` to `GroupMember`; the one
+    place the rule is written, whether a statement filters by it or reads it per row."""
+    return and_(GroupMember.status == ACTIVE, StudyGroup.is_archived.is_(False))
+
+
 def active_group_counts(user_ids: Iterable[str]) -> dict[str, int]:
-    """Active memberships in non-archived groups, per user (one query)."""
+    """Memberships that count toward the group limit, per user (one query)."""
     ids = set(user_ids)
     if not ids:
         return {}
     rows = db.session.execute(
         select(GroupMember.user_id, func.count())
         .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
-        .where(GroupMember.user_id.in_(ids), GroupMember.status == ACTIVE, StudyGroup.is_archived.is_(False))
+        .where(GroupMember.user_id.in_(ids), counts_toward_limit())
         .group_by(GroupMember.user_id)
     ).all()
     return dict(rows)

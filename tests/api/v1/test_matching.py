@@ -68,6 +68,29 @@ def test_groups_recommended_only_when_joinable(client, kit, factory):
     assert data[0].get("suggested") is True
 
 
+def test_no_group_is_recommended_at_the_group_limit_which_archived_groups_do_not_fill(app, client, kit):
+    """Recommendations count toward the limit exactly what a join counts."""
+    from studysync.db import db
+    from studysync.models import User
+    from studysync.tenancy import all_tenants
+
+    me, twin = kit.students[:2]
+    with app.app_context(), all_tenants():
+        db.session.get(User, me.id).group_limit = 1
+        db.session.commit()
+    first = make_group(client, twin, name="Calculus Crew", subject="Calculus", max_members=4)
+    second = make_group(client, twin, name="Calculus Club", subject="Calculus", max_members=4)
+    assert client.post(f"/api/v1/groups/{first['group_id']}/join", headers=me.headers).status_code == 200
+    assert recommendations(client, me)[0].get("suggested") is True
+    r = client.post(f"/api/v1/groups/{second['group_id']}/join", headers=me.headers)
+    assert r.status_code == 409 and "limit of 1" in r.json["message"]
+
+    r = client.post(f"/api/v1/groups/{first['group_id']}/archive", headers=twin.headers)
+    assert r.status_code == 200, r.json
+    assert [g["group_id"] for g in recommendations(client, me)] == [second["group_id"]]
+    assert client.post(f"/api/v1/groups/{second['group_id']}/join", headers=me.headers).status_code == 200
+
+
 def test_nothing_above_threshold_suggests_creating_a_group(client, kit):
     other = kit.students[2]
     data = recommendations(client, other)
@@ -103,13 +126,13 @@ def test_profile_change_is_reembedded_once_and_changes_the_ranking(client, kit, 
     me, twin, other = kit.students[:3]
     embedder = app.extensions["studysync.embedder"]
     assert [d["user_id"] for d in recommendations(client, me, "partners")] == [twin.id]
+    before = embedder.texts_embedded
     set_profile(client, other, subjects=["Calculus", "Physics"], schedule=EVENINGS, performance_level=4,
                 learning_style="visual learner who draws diagrams")
-    before = embedder.texts_embedded
+    assert embedder.texts_embedded == before + 1  # the save embedded the changed text...
     assert {d["user_id"] for d in recommendations(client, me, "partners")} == {twin.id, other.id}
-    assert embedder.texts_embedded == before + 1  # only the changed profile
     recommendations(client, me, "partners")
-    assert embedder.texts_embedded == before + 1
+    assert embedder.texts_embedded == before + 1  # ...and no recommendation embeds it again
 
 
 def test_search_groups_by_keyword_prefix(client, kit):
@@ -240,7 +263,16 @@ def test_auto_form_validates_body(client, classroom_kit):
 
 
 def test_reindex_cli_embeds_stale_profiles_once(client, kit, app):
+    from sqlalchemy import delete
+
+    from studysync.db import db
+    from studysync.models import Embedding
+
     embedder = app.extensions["studysync.embedder"]
+    with app.app_context():  # as a bulk import leaves them: saved, never embedded
+        db.session.execute(delete(Embedding).where(Embedding.owner_type == "profile")
+                           .execution_options(all_tenants=True))
+        db.session.commit()
     before = embedder.texts_embedded
     result = app.test_cli_runner().invoke(args=["reindex-embeddings", "--college", kit.id])
     assert result.exit_code == 0, result.output

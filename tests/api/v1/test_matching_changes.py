@@ -10,7 +10,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select, update
 
-from studysync.models import GroupMember, MatchingChange, Profile, StudyGroup
+from studysync.db import db
+from studysync.models import Embedding, GroupMember, MatchingChange, Profile, StudyGroup
+from studysync.services.embeddings import text_hash
 from studysync.tenancy import tenant_context
 from tests.api.v1.test_matching import EVENINGS, MORNINGS, kit, recommendations, set_profile  # noqa: F401
 from tests.factories import PASSWORD, make_group
@@ -45,6 +47,44 @@ def test_a_profile_change_shows_in_the_next_recommendation_without_a_rebuild(app
                 learning_style="visual learner who draws diagrams")
     assert partner_ids(client, me) == [other.id]
     assert builds(app, kit.id) == 1
+
+
+def test_a_stale_profile_is_embedded_in_memory_and_the_recommendation_writes_nothing(app, client, kit):
+    """A text its writer could not embed (the model was still loading, say) is embedded by each
+    index for itself: the recommendation that catches up stays a reader, so it never queues for
+    a write lock behind other writers (on SQLite, behind every one of them)."""
+    me, twin, other, _ = kit.students
+    embedder = app.extensions["studysync.embedder"]
+    assert partner_ids(client, me) == [twin.id]
+    with app.app_context(), tenant_context(kit.id):
+        session = db.session
+        profile = session.execute(select(Profile).where(Profile.user_id == other.id)).scalar_one()
+        profile.subjects, profile.schedule, profile.performance_level = ["Calculus", "Physics"], EVENINGS, 4
+        profile.learning_style, profile.embedding_stale = "visual learner who draws diagrams", True
+        session.commit()  # logged as a change, not embedded
+        stored = session.execute(select(Embedding.text_hash).where(Embedding.owner_id == other.id)).scalar_one()
+    embedded = embedder.texts_embedded
+
+    assert sorted(partner_ids(client, me)) == sorted([twin.id, other.id])
+    assert embedder.texts_embedded == embedded + 1
+    with app.app_context(), tenant_context(kit.id):
+        session = db.session
+        assert session.execute(select(Embedding.text_hash).where(Embedding.owner_id == other.id)).scalar_one() \
+            == stored  # the cache is as it was
+        assert session.execute(select(Profile.embedding_stale).where(Profile.user_id == other.id)).scalar_one()
+    assert builds(app, kit.id) == 1
+
+
+def test_a_saved_profile_is_embedded_by_its_save(app, client, kit):
+    me, twin, other, _ = kit.students
+    assert partner_ids(client, me) == [twin.id]
+    set_profile(client, other, subjects=["Calculus", "Physics"], schedule=EVENINGS, performance_level=4,
+                learning_style="an entirely new text")
+    with app.app_context(), tenant_context(kit.id):
+        session = db.session
+        assert session.execute(select(Embedding.text_hash).where(Embedding.owner_id == other.id)).scalar_one() \
+            == text_hash("an entirely new text")
+        assert not session.execute(select(Profile.embedding_stale).where(Profile.user_id == other.id)).scalar_one()
 
 
 def test_a_new_profile_joins_the_candidates_and_a_deactivated_student_leaves(app, client, kit):

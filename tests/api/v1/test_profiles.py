@@ -46,16 +46,13 @@ def test_seed_002_profile_round_trip_and_staleness(app, client, factory):
     for field, value in SEED_002_PROFILE.items():
         assert data[field] == value, field
     first = stored(app, kit.student.id)
-    assert first.embedding_stale is True and first.text_version == 1
+    assert first.embedding_stale is False and first.text_version == 1  # the save embedded its text
 
-    # Clearing the flag is the matcher's job; any change sets it again and bumps the version.
-    with app.app_context(), all_tenants():
-        db.session.get(Profile, first.id).embedding_stale = False
-        db.session.commit()
+    # Any change bumps the version; a new text is embedded by the save that brings it.
     r = client.put("/api/v1/me/profile", json={"learning_style": "Group discussion"}, headers=kit.student.headers)
     assert r.json["data"]["learning_style"] == "Group discussion" and r.json["data"]["major"] == "Computer Science"
     second = stored(app, kit.student.id)
-    assert second.embedding_stale is True and second.text_version == 2
+    assert second.embedding_stale is False and second.text_version == 2
     client.put("/api/v1/me/profile", json={"bio": None}, headers=kit.student.headers)
     assert stored(app, kit.student.id).bio is None
     assert client.get("/api/v1/me/profile", headers=kit.student.headers).json["data"]["bio"] is None
@@ -139,7 +136,7 @@ def test_upsert_profile_takes_plain_data(app, factory):
         assert profile.subjects == ["Physics", "Mathematics"]
         assert profile.schedule == {"Monday": ["Morning (8-12 PM)"], "Sunday": ["Night (9-12 AM)"]}
         assert profile.group_preferences == {"group_size": 3, "study_goals": ["Homework Help"]}
-        assert profile.text_version == 1 and profile.embedding_stale
+        assert profile.text_version == 1 and not profile.embedding_stale  # the save embedded its text
         upsert_profile(user, {"year": "Senior"})  # unchanged: no new version
         with tenant_context(kit.id):
             assert db.session.get(Profile, profile.id).text_version == 1
