@@ -103,15 +103,26 @@ def check_raw_input() -> None:
     _check_body()
 
 
+# What every answer carries unless its route set the header itself (lower-case name, name, value).
+SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("Cache-Control", "no-store"),
+))
+
+
 def security_headers(response: Response) -> Response:
     """nosniff and no framing on every answer; `no-store` unless a route chose its own caching.
     Answers are per user (and login and token answers carry credentials), so nothing in between may
-    keep a copy by default; routes that revalidate with ETags set `private, no-cache` themselves."""
+    keep a copy by default; routes that revalidate with ETags set `private, no-cache` themselves.
+    The names already set are read once (werkzeug's `setdefault` scans the headers three times per
+    call: 4% of an authenticated read's instructions)."""
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    headers.setdefault("Cache-Control", "no-store")
+    present = {name.lower() for name in headers.keys()}
+    for lower, name, value in SECURITY_HEADERS:
+        if lower not in present:
+            headers.add(name, value)
     return response
 
 
