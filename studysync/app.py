@@ -13,7 +13,7 @@ from . import tenancy
 from .api import guard
 from .auth import throttle as login_throttle
 from .api import openapi
-from .auth.current import authenticate_request
+from .auth import current as auth_current
 from .config import Settings, load_config
 from .db import Database
 from .db_timeouts import DatabaseTimeouts
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         connect=settings.db_connect_timeout, pool=settings.db_pool_timeout, statement=settings.db_statement_timeout))
     database_module.init_app(app, database)
     tenancy.install(database.session_factory)
+    auth_current.install(database.session_factory)  # a request's `last_used_at`, written by its commit
     audit_log.install(database.session_factory)  # audit entries are never changed or deleted
     app.extensions["studysync.broker"] = create_broker(settings.redis_url)
     events.install(app)  # live events leave after their transaction commits
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
     app.before_request(_require_json_bodies)
     guard.install(app)  # raw input checks and security headers, before anything reads the request
-    app.before_request(authenticate_request)  # before the limiter: limits key on the user
+    app.before_request(auth_current.authenticate_request)  # before the limiter: limits key on the user
     observability.install(app, settings, database.engine)  # request id first, logs, /metrics
     login_throttle.install(app)  # wrong passwords, counted below every surface; before the limiter
     limiter.init_app(app)

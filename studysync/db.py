@@ -254,19 +254,6 @@ def take_write_lock_at_begin() -> None:
     setattr(g, WRITE_LOCK_AT_BEGIN, True)
 
 
-def again_with_write_lock(session: Session, exc: DBAPIError) -> bool:
-    """For a request's read-then-write outside its unit of work (the token check's `last_used_at`):
-    True when `exc` is SQLite's failed upgrade and doing the work again cannot meet it, i.e. the
-    session is rolled back and this request's next transactions begin IMMEDIATE; False when the
-    caller should raise (another error, another database, or the write lock was held already)."""
-    if session.get_bind().dialect.name != "sqlite" or failure_kind(exc) != RETRY or \
-            not has_request_context() or g.get(WRITE_LOCK_AT_BEGIN, False):
-        return False
-    session.rollback()
-    take_write_lock_at_begin()
-    return True
-
-
 # Failures that are not the request's fault ------------------------------------------------------
 
 RETRY, UNAVAILABLE = "retry", "unavailable"

@@ -143,8 +143,9 @@ def test_a_request_whose_snapshot_went_stale_runs_again_and_writes_once(app, fac
 
 
 def test_a_token_check_that_meets_another_writer_still_authenticates(app, factory, other_process):
-    """The token check stamps `last_used_at` (at most once a minute) in the request's first
-    transaction; when another worker committed between its read and that write it checks again."""
+    """The token check's `last_used_at` (at most once a minute) is written by the request's commit;
+    when another worker committed between the request's reads and that write, the unit of work runs
+    the request again holding the write lock, and the stamp is written then."""
     kit = factory.college(students_count=1)
     student = kit.student
     long_ago = utcnow() - timedelta(hours=1)

@@ -12,12 +12,11 @@ from functools import cache, wraps
 from typing import Callable, Mapping
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.orm import Session, lazyload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import again_with_write_lock, db, utcnow
+from ..db import db, utcnow
 from ..errors import Forbidden, Unauthorized
 from ..models import AuthSession, College, User
 from ..tenancy import all_tenants, set_current_college
@@ -34,6 +33,7 @@ OPEN_WITH_TEMPORARY_PASSWORD = frozenset({
     "auth.change_password", "students.change_password", "auth.logout", "students.logout", "auth.me",
 })
 SESSION_BATCH = 500  # ids per IN (...) in session_problems
+PENDING_TOUCH = "studysync.pending_session_touch"  # on Session.info: (auth session id, when), see _touch
 
 
 def bearer_token() -> str | None:
@@ -74,28 +74,44 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
     if college is not None and not college.is_active:
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
-        try:
-            _touch(session, auth_session, now)
-        except DBAPIError as exc:
-            if not again_with_write_lock(session, exc):  # SQLite: another writer came first
-                raise
-            return resolve_token(token)
+        _touch(session, auth_session, now)
     return user, auth_session, college
 
 
-def _touch(session, auth_session: AuthSession, now) -> None:
-    """Count this request as use of the session, at most once a minute, inside the request's own
-    transaction (its unit of work commits it; a request that fails leaves it for the next one).
-    A plain UPDATE rather than a dirty ORM row: nothing is left for a later flush, which might
-    happen under another tenant's context (a sysadmin acting in a college)."""
-    with all_tenants(session):
-        session.execute(
-            update(AuthSession)
-            .where(AuthSession.id == auth_session.id, AuthSession.last_used_at < now - LAST_USED_RESOLUTION)
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+def _touch(session: Session, auth_session: AuthSession, now) -> None:
+    """Count this request as use of the session, at most once a minute: written by the request's
+    own commit (`install`'s listener), so a request that fails leaves it for the next one.
+
+    Not written here: the UPDATE would make every request that follows a writer from its first
+    statement on, holding SQLite's one write lock (PostgreSQL: the row's lock and an open
+    transaction) through all it does next, a recommendation's scoring included, while every other
+    writer of the worker waits; at the commit it holds them for the commit alone."""
+    session.info[PENDING_TOUCH] = (auth_session.id, now)
     set_committed_value(auth_session, "last_used_at", now)
+
+
+def install(session_factory: sessionmaker) -> None:
+    """The pending `last_used_at` of a request is written just before its session commits, in the
+    same transaction: one COMMIT per request still. A plain UPDATE rather than a dirty ORM row,
+    under all tenants (a sysadmin's request may be acting in a college)."""
+
+    def write_pending_touch(session: Session) -> None:
+        pending = session.info.get(PENDING_TOUCH)
+        if pending is None:
+            return
+        session_id, now = pending
+        with all_tenants(session):
+            session.execute(
+                update(AuthSession)
+                .where(AuthSession.id == session_id, AuthSession.last_used_at < now - LAST_USED_RESOLUTION)
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        # Kept until written: SQLite's "database is locked" here makes the unit of work run the
+        # request again, and its next commit writes it then.
+        del session.info[PENDING_TOUCH]
+
+    event.listen(session_factory, "before_commit", write_pending_touch)
 
 
 def session_problems(sessions: Mapping[str, str]) -> dict[str, str]:

@@ -168,3 +168,34 @@ def test_a_request_counts_as_use_of_its_session_once_a_minute_in_its_own_commit(
     assert touched > long_ago + timedelta(hours=1)
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
     assert last_used() == touched  # within the minute: not written again
+
+
+def test_the_use_of_a_session_is_written_last_so_no_lock_is_held_while_the_request_reads(app, client, factory):
+    """The `last_used_at` UPDATE comes after everything the request reads, right before its COMMIT:
+    written first, it would hold the session row's lock (on SQLite the one write lock of the whole
+    database) for as long as the request runs."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, update
+
+    from studysync.db import db, utcnow
+    from studysync.models import AuthSession
+    from studysync.tenancy import all_tenants
+
+    kit = factory.college(students_count=1)
+    with app.app_context(), all_tenants():
+        db.session.execute(update(AuthSession).where(AuthSession.user_id == kit.student.id)
+                           .values(last_used_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    engine = app.extensions["studysync.db"].engine
+    statements = []
+    listener = lambda _c, _cur, statement, *_: statements.append(statement.lstrip().split()[0].upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:  # a route that reads more after authenticating
+        assert client.get("/api/v1/auth/sessions", headers=kit.student.headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    writes = [i for i, verb in enumerate(statements) if verb == "UPDATE"]
+    assert len(writes) == 1, statements
+    assert all(verb in ("BEGIN", "COMMIT", "RELEASE", "SAVEPOINT") for verb in statements[writes[0] + 1:]), statements
+    assert statements.index("SELECT") < writes[0]
