@@ -132,7 +132,7 @@ def _install_matching(app: Flask, settings: Settings) -> None:
 
     embedder = create_embedder(settings.embedding_model)
     app.extensions["studysync.embedder"] = embedder
-    embeddings.install(app)  # profile/group changes are logged for every worker's matching index
+    embeddings.install(app.extensions["studysync.db"].session_factory)  # changes logged for every worker's index
     if settings.app_env != "testing" and hasattr(embedder, "start_loading"):
         embedder.start_loading()
 

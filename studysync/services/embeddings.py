@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Callable
 
 import numpy as np
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,10 +111,12 @@ def log_on_flush(session: Session, _context) -> None:
         _log(session, changes)
 
 
-def install(app: Flask) -> None:
-    factory: sessionmaker = app.extensions["studysync.db"].session_factory
-    if not event.contains(factory, "after_flush", log_on_flush):
-        event.listen(factory, "after_flush", log_on_flush)
+def install(session_factory: sessionmaker) -> None:
+    """Once per app, on its new session factory. Never guarded by `event.contains`: SQLAlchemy
+    remembers a session class's listeners by the class's `id()`, so a factory built after another
+    one was dropped (the tests build an app per test) could answer "already listening" while no
+    listener was attached, and that app logged no change at all."""
+    event.listen(session_factory, "after_flush", log_on_flush)
 
 
 # Vectors -------------------------------------------------------------------------------------
