@@ -23,7 +23,7 @@ from .errors import register_error_handlers
 from .extensions import api, cors, limiter
 from .models import audit as audit_log
 from .realtime.broker import create_broker
-from .services import events
+from .services import embeddings, events
 
 MAX_BODY_BYTES = 1024 * 1024
 FORM_ENDPOINTS = {"auth.token", "legacy_seed001.login"}  # OAuth2 password forms
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     tenancy.install(database.session_factory)
     auth_current.install(database.session_factory)  # a request's `last_used_at`, written by its commit
     audit_log.install(database.session_factory)  # audit entries are never changed or deleted
+    embeddings.install(database.session_factory)  # profile/group changes, for every worker's matching index
     app.extensions["studysync.broker"] = create_broker(settings.redis_url)
     events.install(app)  # live events leave after their transaction commits
     _install_matching(app, settings)
@@ -128,11 +129,9 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 def _install_matching(app: Flask, settings: Settings) -> None:
     """One embedder per app; the default model loads in the background so health checks answer."""
     from .matching import create_embedder
-    from .services import embeddings
 
     embedder = create_embedder(settings.embedding_model)
     app.extensions["studysync.embedder"] = embedder
-    embeddings.install(app.extensions["studysync.db"].session_factory)  # changes logged for every worker's index
     if settings.app_env != "testing" and hasattr(embedder, "start_loading"):
         embedder.start_loading()
 
