@@ -2,7 +2,8 @@
 
 bench/http_throughput.py measures through the server and wrk, and its figures move with whatever
 else the machine runs. This one runs each route of issue 15's table (and a request without a
-token, which only passes the hooks every request passes) through the same bridge the worker uses
+token, which only passes the hooks every request passes, and the two routes of the app's polling
+mix as a revalidating client meets them: a 304) through the same bridge the worker uses
 (`studysync.asgi.BufferedWSGI`), one request at a time, on a database seeded as http_throughput
 seeds it. It prints the CPU time per request (thread time, best of `--rounds`) and the hello's cost
 as a share of the route's: the share of the hello's throughput the route would reach if the server
@@ -27,6 +28,7 @@ import _hello  # noqa: E402  (before http_throughput, which takes bench/ off sys
 import http_throughput as ht  # noqa: E402
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -36,17 +38,24 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-ROUTES = [("GET /api/v1/auth/me, no token (401)", "GET", "/api/v1/auth/me", None)] + ht.ROUTES
+ROUTES = [("GET /api/v1/auth/me, no token (401)", "GET", "/api/v1/auth/me", None)] + ht.ROUTES + [
+    # The app's polling mix (http_throughput.poll) as a caching client sends it: the client holds
+    # the current ETag and the answer is a 304.
+    ("GET /api/messages/{peer} (304)", "GET", "/api/messages/{peer}", None),
+    ("GET /api/notifications (304)", "GET", "/api/notifications", None),
+]
 HELLO = ("bare Flask hello", "GET", "/", None)
 
 
-def environ(method: str, path: str, body: str | None, token: str | None) -> dict:
+def environ(method: str, path: str, body: str | None, token: str | None, etag: str | None = None) -> dict:
     """The WSGI environ the worker builds for such a request (a2wsgi's, as studysync/asgi.py does)."""
     from a2wsgi.wsgi import build_environ
 
     headers = [(b"host", b"127.0.0.1:5000")]
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
+    if etag:
+        headers.append((b"if-none-match", etag.encode()))
     data = (body or "").encode()
     if body is not None:
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
@@ -61,28 +70,36 @@ def environ(method: str, path: str, body: str | None, token: str | None) -> dict
 class Runner:
     """Serves one route's requests through a bridge, round robin over the seeded students."""
 
-    def __init__(self, url: str, tokens: list[str]) -> None:
+    def __init__(self, url: str, students: list[ht.Student]) -> None:
         os.environ.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="0",
                           EMBEDDING_MODEL="hashing", SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
         os.environ.pop("REDIS_URL", None)
         from studysync.app import create_app
         from studysync.asgi import BufferedWSGI
 
-        self.tokens = tokens
+        self.students = students
         self.app = BufferedWSGI(create_app(), 1)
         self.hello = _hello._http
 
     def requests(self, route: tuple, count: int) -> tuple[object, list[dict]]:
         label, method, path, body = route
         bridge = self.hello if route is HELLO else self.app
-        needs_token = route is not HELLO and not label.endswith("(401)")
-        envs = [environ(method, path, body, self.tokens[i % len(self.tokens)] if needs_token else None)
-                for i in range(count)]
-        want = 401 if label.endswith("(401)") else 200
+        envs = []
+        for i in range(count):
+            student = self.students[i % len(self.students)]
+            url = path.replace("{peer}", student.peer)
+            token = student.token if route is not HELLO and not label.endswith("(401)") else None
+            envs.append(environ(method, url, body, token, self.etag(url, token) if label.endswith("(304)") else None))
+        want = 401 if label.endswith("(401)") else 304 if label.endswith("(304)") else 200
         status = bridge._run(dict(envs[0]))[0]
         if status != want:
             raise SystemExit(f"{label}: {status}, expected {want}")
         return bridge, envs
+
+    def etag(self, path: str, token: str) -> str:
+        """The tag a caching client holds for `path`: the one its last 200 carried."""
+        status, headers, _ = self.app._run(environ("GET", path, None, token))
+        return dict(headers)[b"etag"].decode()
 
     def serve(self, bridge, envs: list[dict]) -> None:
         for env in envs:
@@ -132,7 +149,7 @@ def instructions_per_request(folder: Path, url: str, route: tuple, count: int) -
 
 def child(folder: Path, url: str, route_index: int, count: int) -> None:
     """Under callgrind: warm up, say so, wait for counting to be on, serve, say so, wait to end."""
-    runner = Runner(url, json.loads((folder / "tokens.json").read_text()))
+    runner = Runner(url, [ht.Student(**fields) for fields in json.loads((folder / "students.json").read_text())])
     route = ([HELLO] + ROUTES)[route_index]
     runner.serve(*runner.requests(route, 50))
     bridge, envs = runner.requests(route, count)
@@ -164,9 +181,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-request-cost-"))
     url = args.database_url or f"sqlite:///{folder}/bench.db"
     ht.migrate(url, fresh=bool(args.database_url))
-    tokens = [student.token for student in ht.seed(url, args.students)]
-    (folder / "tokens.json").write_text(json.dumps(tokens))
-    runner = Runner(url, tokens)
+    students = ht.seed(url, args.students)
+    (folder / "students.json").write_text(json.dumps([dataclasses.asdict(student) for student in students]))
+    runner = Runner(url, students)
     print(f"{url.split(':')[0]}, {args.students} students; one request at a time through BufferedWSGI; "
           f"CPU: best of {args.rounds} rounds of {args.requests}", file=out)
     header = f"{'route':<38}{'CPU us':>9}{'hello/route':>13}"
