@@ -1,6 +1,6 @@
 """Tenant isolation: another college's id is a 404 on every route, and the ORM refuses to forget."""
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from studysync.db import db
 from studysync.models import College, User
@@ -64,6 +64,30 @@ def test_criteria_reach_counts_and_joins(app, factory):
     with app.app_context(), tenant_context(second.id):
         page = paginate(select(User).where(User.role == "student"), 1, 10)
         assert page.total == 1 and [u.id for u in page.items] == [second.student.id]
+
+
+def test_one_statement_run_for_two_colleges_sees_each_ones_rows(app, factory):
+    """The statements the services build once per process carry the college as a parameter of each
+    run: the second college must not be answered from the first one's criteria."""
+    first, second = factory.college(students_count=3), factory.college(students_count=1)
+    students = select(User.id).where(User.role == "student")
+    seen = {}
+    with app.app_context():
+        for kit in (first, second, first):
+            with tenant_context(kit.id):
+                seen.setdefault(kit.id, []).append(set(db.session.execute(students).scalars()))
+    assert seen[first.id] == [{s.id for s in first.students}] * 2
+    assert seen[second.id] == [{second.student.id}]
+
+
+def test_bulk_changes_of_tenant_rows_by_primary_key_fail_closed(app, factory):
+    """An executemany cannot carry the college's criteria: it is refused rather than run unscoped."""
+    kit = factory.college(students_count=2)
+    with app.app_context(), tenant_context(kit.id):
+        with pytest.raises(TenancyError):
+            db.session.execute(update(User), [{"id": s.id, "name": "Renamed"} for s in kit.students])
+        db.session.rollback()
+    assert {snapshot(app, User, s.id)["name"] for s in kit.students} != {"Renamed"}
 
 
 def test_flush_refuses_rows_of_another_college(app, factory):
