@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from studysync.app import create_app
 from studysync.db import Base
+from studysync.observability.logging import add_tap
 
 from .factories import Factory
 from .support.log_lines import LOG_LINES, leaked_secrets
@@ -34,6 +35,7 @@ def pytest_report_header(config):
 def pytest_configure(config):
     """Every log line of the run, rendered as production writes it, is kept for the secrets check."""
     logging.getLogger().addHandler(LOG_LINES)
+    add_tap(LOG_LINES.take)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -69,6 +69,27 @@ def test_login_failures_are_logged_without_the_password(client, factory):
     assert not leaked_secrets(LOG_LINES.lines[mark:], extra=[wrong, kit.admin.email])
 
 
+def test_a_secret_that_reaches_a_log_line_is_redacted_whichever_way_the_line_came(app, capsys):
+    """Defence in depth: we log no secret, but one that slips into a line (a key named like one, a
+    JWT or a `token=` in a value) is written as `[redacted]`, for our own lines and the stdlib's."""
+    import logging
+
+    from studysync.observability.logging import get_logger
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcm9iZSJ9.c2lnbmF0dXJlLXByb2Jl"
+    mark = len(LOG_LINES.lines)
+    get_logger("studysync.events").info("probe", password="hunter2", api_key="k-123", note=f"Bearer {jwt}",
+                                        url="/api/v1/stream?token=abc123&x=1", status=200)
+    logging.getLogger("studysync.probe").warning("probe %s", jwt, extra={"password": "hunter2"})
+    ours, stdlib = [line for line in LOG_LINES.since(mark) if line["event"].startswith("probe")]
+    assert ours["password"] == ours["api_key"] == "[redacted]"
+    assert ours["note"] == "Bearer [redacted]" and ours["url"] == "/api/v1/stream?token=[redacted]&x=1"
+    assert ours["status"] == 200 and ours["level"] == "info" and ours["logger"] == "studysync.events"
+    assert stdlib["event"] == "probe [redacted]" and stdlib["password"] == "[redacted]"
+    written = capsys.readouterr().out
+    assert "probe" in written and "hunter2" not in written and jwt not in written and "abc123" not in written
+
+
 def test_lockouts_are_logged(app_factory):
     from .factories import Factory
 

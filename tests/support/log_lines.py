@@ -5,6 +5,8 @@ import json
 import logging
 import re
 
+from structlog.processors import JSONRenderer
+
 from studysync.observability.logging import formatter
 
 from ..factories import PASSWORD
@@ -14,16 +16,22 @@ BCRYPT_HASH = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}")
 
 
 class LogLines(logging.Handler):
+    """A root handler for the stdlib's records and a tap for our own lines (`add_tap`)."""
+
     def __init__(self):
         super().__init__(level=logging.DEBUG)
         self.setFormatter(formatter("json"))
         self.lines: list[str] = []
+        self._render = JSONRenderer()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.lines.append(self.format(record))
         except Exception:  # noqa: BLE001 - a line that cannot be rendered is the logging module's report
             self.handleError(record)
+
+    def take(self, event: dict) -> None:
+        self.lines.append(self._render(None, "", event))
 
     def since(self, mark: int) -> list[dict]:
         """The JSON lines written after `mark = len(LOG_LINES.lines)`."""
