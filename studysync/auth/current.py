@@ -97,7 +97,7 @@ def install(session_factory: sessionmaker) -> None:
 
     def write_pending_touch(session: Session) -> None:
         pending = session.info.get(PENDING_TOUCH)
-        if pending is None:
+        if pending is None or session.in_nested_transaction():  # a savepoint's release: not yet
             return
         session_id, now = pending
         with all_tenants(session):

@@ -199,3 +199,34 @@ def test_the_use_of_a_session_is_written_last_so_no_lock_is_held_while_the_reque
     assert len(writes) == 1, statements
     assert all(verb in ("BEGIN", "COMMIT", "RELEASE", "SAVEPOINT") for verb in statements[writes[0] + 1:]), statements
     assert statements.index("SELECT") < writes[0]
+
+
+def test_the_use_of_a_session_is_written_at_the_commit_not_at_a_savepoint(app, client, factory):
+    """A first message opens the conversation in a savepoint (`queries.locked_or_created`): releasing
+    it is not the request's commit, so the session's `last_used_at` is still written last."""
+    from datetime import timedelta
+
+    from sqlalchemy import event, update
+
+    from studysync.db import db, utcnow
+    from studysync.models import AuthSession
+    from studysync.tenancy import all_tenants
+
+    kit = factory.college(students_count=2)
+    sender, receiver = kit.students
+    with app.app_context(), all_tenants():
+        db.session.execute(update(AuthSession).where(AuthSession.user_id == sender.id)
+                           .values(last_used_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    engine = app.extensions["studysync.db"].engine
+    statements = []
+    listener = lambda _c, _cur, statement, *_: statements.append(" ".join(statement.split()[:2]).upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        r = client.post("/api/messages/send", headers=sender.headers, json={"receiverId": receiver.id, "content": "hi"})
+        assert r.status_code == 200, r.get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert any(s.startswith("RELEASE") for s in statements), statements
+    touch = statements.index("UPDATE AUTH_SESSIONS")
+    assert all(s.split()[0] in ("COMMIT",) for s in statements[touch + 1:]), statements
