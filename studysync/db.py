@@ -31,7 +31,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from . import db_roundtrips
+from . import db_roundtrips, psycopg_cursor
 from . import db_timeouts as timeouts_module
 from .db_timeouts import DatabaseTimeouts
 
@@ -364,6 +364,7 @@ class Database:
             _configure_sqlite(self.engine)
         timeouts_module.install(self.engine, timeouts)
         db_roundtrips.install(self.engine)
+        psycopg_cursor.install(self.engine)
         _note_commits(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.Session = scoped_session(self.session_factory)
