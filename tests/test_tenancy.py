@@ -87,7 +87,7 @@ def test_bulk_changes_of_tenant_rows_by_primary_key_fail_closed(app, factory):
         with pytest.raises(TenancyError):
             db.session.execute(update(User), [{"id": s.id, "name": "Renamed"} for s in kit.students])
         db.session.rollback()
-    assert {snapshot(app, User, s.id)["name"] for s in kit.students} != {"Renamed"}
+    assert all(snapshot(app, User, s.id)["name"] != "Renamed" for s in kit.students)
 
 
 def test_flush_refuses_rows_of_another_college(app, factory):
