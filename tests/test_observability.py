@@ -90,6 +90,23 @@ def test_a_secret_that_reaches_a_log_line_is_redacted_whichever_way_the_line_cam
     assert "probe" in written and "hunter2" not in written and jwt not in written and "abc123" not in written
 
 
+def test_requests_are_answered_when_stdout_cannot_be_written(client, factory, monkeypatch):
+    """A log reader that went away (a closed pipe) loses lines, not requests."""
+    import sys
+
+    class Gone:
+        def write(self, _text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        flush = write
+
+    kit = factory.college()
+    for stdout in (Gone(), None):
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert client.get("/api/v1/auth/me", headers=kit.admin.headers).status_code == 200
+        assert client.get("/api/v1/nowhere").status_code == 404
+
+
 def test_lockouts_are_logged(app_factory):
     from .factories import Factory
 

@@ -144,10 +144,13 @@ class _StdoutLine:
         self.name = name  # structlog.stdlib.add_logger_name reads it
 
     def write(self, line: str) -> None:
-        with _WRITING:
-            stream = sys.stdout
-            stream.write(line + "\n")
-            stream.flush()
+        try:
+            with _WRITING:
+                stream = sys.stdout
+                stream.write(line + "\n")
+                stream.flush()
+        except Exception:  # noqa: BLE001 - stdout closed, gone or None: the line is lost, never the request
+            pass
 
     debug = info = warning = warn = error = exception = critical = fatal = msg = write
 
