@@ -171,10 +171,7 @@ def configure(log_format: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[
             _below_level,
-            structlog.processors.add_log_level,
-            structlog.stdlib.add_logger_name,
-            _add_work_context,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *_shared_processors(),  # ExtraAdder does nothing here: it copies a stdlib record's extras
             structlog.processors.format_exc_info,
             _redact,
             _tap,
