@@ -23,7 +23,13 @@ from flask import Flask
 
 from .realtime.stream import PATH as STREAM_PATH, Streams
 
-DEFAULT_WSGI_THREADS = 16
+# Threads per worker for plain HTTP requests. Each runs Python under the one interpreter lock that the
+# event loop needs too, to read requests and send answers: once a worker's CPU is the limit, threads
+# beyond those that keep it busy only make every request wait longer for its turn. 8 served the app's
+# polling mix better than 16 on SQLite and on PostgreSQL with two workers, alone and beside logins;
+# 4 served more polls still, until four logins (bcrypt) held every thread (bench/request_threads.py,
+# figures in the README). GUNICORN_THREADS overrides it.
+DEFAULT_WSGI_THREADS = 8
 
 
 class BufferedWSGI:
