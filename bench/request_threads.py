@@ -9,7 +9,8 @@ shows both sides, one server per count started as `make run` starts it (`GUNICOR
 - the polling mix of bench/http_throughput.py (revalidating clients, 10% of polls finding something
   new) at `--connections`, for `--duration` seconds: req/s, p50, p99;
 - the same while `--logins` clients log in one after another (bcrypt at the server's own cost, 12
-  unless BCRYPT_ROUNDS says otherwise): the polls' figures and the logins a second.
+  unless BCRYPT_ROUNDS says otherwise): the polls' figures and the logins a second ("errors" counts
+  failed polls and failed logins).
 
 Counts and runs are interleaved (`--repeat`) so that the machine's load falls on each alike.
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_throughput as ht  # noqa: E402  (it takes bench/ off sys.path again)
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -46,13 +48,16 @@ class Logins:
     """`clients` threads, each logging the same user in again as soon as the last login answered."""
 
     def __init__(self, clients: int, email: str) -> None:
-        self.email, self.done, self._stop = email, 0, threading.Event()
+        self.email, self.done, self.failed, self._stop = email, 0, 0, threading.Event()
         self._threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(clients)]
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            post("/api/auth/login", {"email": self.email, "password": ht.PASSWORD})
-            self.done += 1
+            try:
+                post("/api/auth/login", {"email": self.email, "password": ht.PASSWORD})
+                self.done += 1
+            except OSError:  # an HTTP error or a refused connection: counted, and the next login tries
+                self.failed += 1
 
     def __enter__(self) -> "Logins":
         for thread in self._threads:
@@ -102,7 +107,7 @@ def main() -> None:
     print(f"the polling mix, revalidating, wrk -c{args.connections} -d{args.duration}s; "
           f"then the same beside {args.logins} clients logging in")
     print(f"{'threads':>7}{'logins':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'logins/s':>10}")
-    emails = iter(range(10**6))
+    emails = itertools.count()
     try:
         for _ in range(args.repeat):
             for threads in args.threads.split(","):
@@ -118,7 +123,7 @@ def main() -> None:
                         with Logins(clients, email) as logins:
                             result = ht.wrk(PORT, "/", args.connections, args.duration, script)
                         print(f"{threads:>7}{clients:>8}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
-                              f"{result.errors:>8}{logins.done / args.duration:>10.1f}", flush=True)
+                              f"{result.errors + logins.failed:>8}{logins.done / args.duration:>10.1f}", flush=True)
                 finally:
                     ht.stop(server)
     except BaseException:
