@@ -54,6 +54,8 @@ APP_PORT = 5901  # --port moves it; the hello listens on the next port
 JWT_SECRET = "bench-http-secret-" * 4
 PASSWORD = "Student@1234"
 POLL_PER_MINUTE = {"messages": 20, "notifications": 6}  # contract §4: every 3 s and every 10 s
+POLL_MIX = [("GET", "/api/messages/{peer}", None)] * POLL_PER_MINUTE["messages"] + \
+           [("GET", "/api/notifications", None)] * POLL_PER_MINUTE["notifications"]
 P99_BUDGET_MS = 200.0
 POLL_CONNECTIONS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 ROUTES = [  # (label, method, path, body); {peer} is each user's DM partner
@@ -110,6 +112,17 @@ def start(command_line: list[str], port: int, env: dict[str, str], log: Path) ->
             time.sleep(0.3)
     stop(process)
     raise SystemExit(f"The server did not answer on :{port} within 60 s; see {log}")
+
+
+def server_env(url: str, redis_url: str | None = None) -> dict[str, str]:
+    """This process's environment for the server, with the bench's database and settings: rate
+    limits off, the fast embedder, no sysadmin; two workers only with `redis_url`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
+    env.update(DATABASE_URL=url, JWT_SECRET_KEY=JWT_SECRET, RATELIMIT_ENABLED="0", EMBEDDING_MODEL="hashing",
+               SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -278,11 +291,7 @@ def main() -> None:
     students = seed(url, args.students)
     print(f"seeded {len(students)} students in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
 
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
-    env.update(DATABASE_URL=url, JWT_SECRET_KEY=JWT_SECRET, RATELIMIT_ENABLED="0", EMBEDDING_MODEL="hashing",
-               SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
+    env = server_env(url, args.redis_url)
     command_line = run_command()
     print("server:", " ".join(command_line), "| REDIS_URL", "set" if args.redis_url else "unset")
     app = start(command_line, APP_PORT, env, folder / "app.log")
@@ -320,16 +329,14 @@ def _script(folder: Path, name: str, students: list[Student], picks, etags=None,
 
 
 def poll(folder: Path, students: list[Student], duration: int, changed: float) -> None:
-    picks = [("GET", "/api/messages/{peer}", None)] * POLL_PER_MINUTE["messages"] + \
-            [("GET", "/api/notifications", None)] * POLL_PER_MINUTE["notifications"]
     per_user = sum(POLL_PER_MINUTE.values()) / 60
     print(f"\nThe app's polling mix ({POLL_PER_MINUTE['messages']} DM-thread + {POLL_PER_MINUTE['notifications']} "
           f"notification GETs a minute per open app = {per_user:.3f} req/s per user)")
     clients = [("no validators", None, 1.0),
-               (f"revalidating (If-None-Match; {changed:.0%} of polls find something new)", etags_of(students, picks),
+               (f"revalidating (If-None-Match; {changed:.0%} of polls find something new)", etags_of(students, POLL_MIX),
                 changed)]
     for name, etags, share in clients:
-        script = _script(folder, "poll", students, picks, etags, share)
+        script = _script(folder, "poll", students, POLL_MIX, etags, share)
         print(f"clients: {name}")
         print(f"{'connections':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'app users':>11}")
         best, over = 0.0, 0

@@ -95,14 +95,8 @@ def main() -> None:
         students = ht.seed(url, args.students)
     finally:
         sys.stdout = stdout
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_THREADS")}
-    env.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="0", EMBEDDING_MODEL="hashing",
-               SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
+    env = ht.server_env(url, args.redis_url)  # GUNICORN_THREADS is set per run below
     command_line = ht.run_command()
-    picks = [("GET", "/api/messages/{peer}", None)] * ht.POLL_PER_MINUTE["messages"] + \
-            [("GET", "/api/notifications", None)] * ht.POLL_PER_MINUTE["notifications"]
     print(f"{url.split(':')[0]}{' + Redis' if args.redis_url else ''}; server: {' '.join(command_line)}")
     print(f"the polling mix, revalidating, wrk -c{args.connections} -d{args.duration}s; "
           f"then the same beside {args.logins} clients logging in")
@@ -117,7 +111,7 @@ def main() -> None:
                     post("/api/auth/register", {"name": "Login Bench", "email": email, "password": ht.PASSWORD,
                                                 "major": "Biology", "year": "2", "subjects": ["Genetics"],
                                                 "learning_style": "visual", "availability": {"monday": ["evening"]}})
-                    script = ht._script(folder, "poll", students, picks, ht.etags_of(students, picks), 0.1)
+                    script = ht._script(folder, "poll", students, ht.POLL_MIX, ht.etags_of(students, ht.POLL_MIX), 0.1)
                     ht.wrk(PORT, "/", 8, 2, script)  # warm up
                     for clients in (0, args.logins):
                         with Logins(clients, email) as logins:
