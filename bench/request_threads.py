@@ -1,10 +1,12 @@
-"""How many request threads a worker should run: the app's polling mix at each count, alone and beside logins.
+"""How many request threads a worker should run, and how many for hashing: the app's polling mix, alone and beside logins.
 
 Every request thread and the worker's event loop take turns at Python's one interpreter lock, and
 the loop reads every request and sends every answer: once the worker's CPU is the limit, threads
 beyond those that keep it busy make each request wait longer for its turn. Threads that wait (bcrypt
 at login, SQLite's write lock, a slow statement) are the reason to have more than a few. This bench
-shows both sides, one server per count started as `make run` starts it (`GUNICORN_THREADS` set):
+shows both sides, one server per count started as `make run` starts it. A count is written
+`THREADS+HASHING`: `GUNICORN_THREADS` request threads and `GUNICORN_HASHING_THREADS` threads for the
+routes that hash passwords (0: logins run among the other requests, as before that pool existed):
 
 - the polling mix of bench/http_throughput.py (revalidating clients, 10% of polls finding something
   new) at `--connections`, for `--duration` seconds: req/s, p50, p99;
@@ -12,9 +14,11 @@ shows both sides, one server per count started as `make run` starts it (`GUNICOR
   unless BCRYPT_ROUNDS says otherwise): the polls' figures and the logins a second ("errors" counts
   failed polls and failed logins).
 
-Counts and runs are interleaved (`--repeat`) so that the machine's load falls on each alike.
+Counts and runs are interleaved (`--repeat`) so that the machine's load falls on each alike. Each
+server is warmed up with polls and logins first: a fresh worker learns which routes hash from their
+first requests, which run on the request threads (studysync/hashing_routes.py).
 
-    python bench/request_threads.py [--threads 16,8,4] [--logins 4] [--connections 32] [--duration 10]
+    python bench/request_threads.py [--threads 8+0,8+1,4+1] [--logins 4] [--connections 32] [--duration 10]
                                     [--repeat 2] [--database-url postgresql+psycopg://...] [--redis-url ...]
 """
 from __future__ import annotations
@@ -73,7 +77,8 @@ class Logins:
 def main() -> None:
     global PORT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", default="16,8,4", help="GUNICORN_THREADS values to compare")
+    parser.add_argument("--threads", default="8+0,8+1,4+1",
+                        help="GUNICORN_THREADS+GUNICORN_HASHING_THREADS pairs to compare")
     parser.add_argument("--logins", type=int, default=4, help="clients logging in during the second run of each count")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections polling")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -95,7 +100,7 @@ def main() -> None:
         students = ht.seed(url, args.students)
     finally:
         sys.stdout = stdout
-    env = ht.server_env(url, args.redis_url)  # GUNICORN_THREADS is set per run below
+    env = ht.server_env(url, args.redis_url)  # the thread counts are set per run below
     command_line = ht.run_command()
     print(f"{url.split(':')[0]}{' + Redis' if args.redis_url else ''}; server: {' '.join(command_line)}")
     print(f"the polling mix, revalidating, wrk -c{args.connections} -d{args.duration}s; "
@@ -105,14 +110,18 @@ def main() -> None:
     try:
         for _ in range(args.repeat):
             for threads in args.threads.split(","):
-                server = ht.start(command_line, PORT, {**env, "GUNICORN_THREADS": threads}, folder / "app.log")
+                requests, _, hashing = threads.partition("+")
+                server = ht.start(command_line, PORT, {**env, "GUNICORN_THREADS": requests,
+                                                       "GUNICORN_HASHING_THREADS": hashing or "0"},
+                                  folder / "app.log")
                 try:
                     email = f"threads{next(emails)}@demo.edu"  # registered here: hashed at the server's cost
                     post("/api/auth/register", {"name": "Login Bench", "email": email, "password": ht.PASSWORD,
                                                 "major": "Biology", "year": "2", "subjects": ["Genetics"],
                                                 "learning_style": "visual", "availability": {"monday": ["evening"]}})
                     script = ht._script(folder, "poll", students, ht.POLL_MIX, ht.etags_of(students, ht.POLL_MIX), 0.1)
-                    ht.wrk(PORT, "/", 8, 2, script)  # warm up
+                    with Logins(args.logins, email):  # warm up, logins too: each worker learns its hashing routes
+                        ht.wrk(PORT, "/", 8, 2, script)
                     for clients in (0, args.logins):
                         with Logins(clients, email) as logins:
                             result = ht.wrk(PORT, "/", args.connections, args.duration, script)

@@ -2,8 +2,9 @@
 
 uvicorn's worker (`studysync.serving.Worker`): each worker runs one event loop. The live stream
 (/api/v1/stream) is served on that loop, so an open socket holds no thread; plain HTTP requests go to
-the Flask app in a pool of GUNICORN_THREADS threads per worker (asgi.py). PORT, WEB_CONCURRENCY,
-GUNICORN_THREADS and GUNICORN_TIMEOUT override the defaults below from the environment; gunicorn's
+the Flask app in a pool of GUNICORN_THREADS threads per worker, requests of routes that hash passwords
+in one of GUNICORN_HASHING_THREADS (asgi.py). PORT, WEB_CONCURRENCY, GUNICORN_THREADS,
+GUNICORN_HASHING_THREADS and GUNICORN_TIMEOUT override the defaults from the environment; gunicorn's
 command line overrides anything.
 
 Workers: without REDIS_URL the live events and the rate-limit counters live inside one process, so a

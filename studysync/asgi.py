@@ -10,36 +10,51 @@ piece, the request thread waiting on the loop three times per request (start, bo
 responses are small JSON documents that Flask builds whole, so the thread runs the request to the
 end and the loop sends the result once: one hand-over each way. The bench measured the difference
 (plain API throughput against gthread). a2wsgi still builds the WSGI environ.
+
+Requests of routes that hash passwords (logins, registrations, password changes: learned as they run,
+`hashing_routes`) go to a second, smaller pool, so a burst of logins cannot hold every request thread
+and both cores while the app's polls wait.
 """
 from __future__ import annotations
 
 import asyncio
 import io
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable
 
 from a2wsgi.wsgi import build_environ
 from flask import Flask
 
+from .hashing_routes import HashingRoutes
 from .realtime.stream import PATH as STREAM_PATH, Streams
 
 # Threads per worker for plain HTTP requests. Each runs Python under the one interpreter lock that the
 # event loop needs too, to read requests and send answers: once a worker's CPU is the limit, threads
 # beyond those that keep it busy only make every request wait longer for its turn. 8 served the app's
-# polling mix better than 16 on SQLite and on PostgreSQL with two workers, alone and beside logins;
-# 4 served more polls still, until four logins (bcrypt) held every thread (bench/request_threads.py,
-# figures in the README). GUNICORN_THREADS overrides it.
+# polling mix better than 16 on SQLite and on PostgreSQL with two workers, alone and beside logins
+# (bench/request_threads.py, figures in the README). With the logins on threads of their own (below),
+# 4 served about as many as 8; 8 leaves more room for requests that wait (SQLite's write lock, a slow
+# statement). GUNICORN_THREADS overrides it.
 DEFAULT_WSGI_THREADS = 8
+# Threads per worker for requests of routes that hash passwords. bcrypt gives the interpreter lock up
+# while it hashes, so each such thread can keep a core busy: one per worker leaves the other core to
+# the reads, and two workers (as with Redis) still hash on both cores. GUNICORN_HASHING_THREADS
+# overrides it; 0 runs them among the other requests.
+DEFAULT_HASHING_THREADS = 1
 
 
 class BufferedWSGI:
     """Serve a WSGI app to ASGI HTTP requests: body read on the loop, the app run whole in a thread."""
 
-    def __init__(self, app: Flask, threads: int) -> None:
+    def __init__(self, app: Flask, threads: int, hashing_threads: int = DEFAULT_HASHING_THREADS) -> None:
         self.app = app
         # Anything longer is refused by Flask (413) from its length alone: read no further than that.
         self.max_body = (app.config.get("MAX_CONTENT_LENGTH") or 1024 * 1024) + 1
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="wsgi")
+        self._hashing_executor = (ThreadPoolExecutor(hashing_threads, thread_name_prefix="wsgi-hashing")
+                                  if hashing_threads else self._executor)
+        self.hashing_routes = HashingRoutes()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         body = await self._body(receive)
@@ -47,8 +62,10 @@ class BufferedWSGI:
         environ["wsgi.input_terminated"] = True  # the whole body is here, chunked or not (as gunicorn says)
         if len(body) >= self.max_body:  # a chunked upload cut short: Flask refuses it by length (413)
             environ["CONTENT_LENGTH"] = str(len(body))
-        loop = asyncio.get_running_loop()
-        status, headers, content = await loop.run_in_executor(self._executor, self._run, environ)
+        route = (scope["method"], scope["path"])
+        executor = self._hashing_executor if route in self.hashing_routes else self._executor
+        status, headers, content = await asyncio.get_running_loop().run_in_executor(
+            executor, self.hashing_routes.run, route, partial(self._run, environ))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
@@ -82,9 +99,10 @@ class BufferedWSGI:
 
 
 class StudySyncASGI:
-    def __init__(self, app: Flask, wsgi_threads: int = DEFAULT_WSGI_THREADS) -> None:
+    def __init__(self, app: Flask, wsgi_threads: int = DEFAULT_WSGI_THREADS,
+                 hashing_threads: int = DEFAULT_HASHING_THREADS) -> None:
         self.flask_app = app
-        self.wsgi = BufferedWSGI(app, wsgi_threads)
+        self.wsgi = BufferedWSGI(app, wsgi_threads, hashing_threads)
         self.streams = Streams(app)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -114,5 +132,6 @@ class StudySyncASGI:
                 return
 
 
-def create_asgi_app(app: Flask, wsgi_threads: int = DEFAULT_WSGI_THREADS) -> StudySyncASGI:
-    return StudySyncASGI(app, wsgi_threads)
+def create_asgi_app(app: Flask, wsgi_threads: int = DEFAULT_WSGI_THREADS,
+                    hashing_threads: int = DEFAULT_HASHING_THREADS) -> StudySyncASGI:
+    return StudySyncASGI(app, wsgi_threads, hashing_threads)

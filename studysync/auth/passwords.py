@@ -1,5 +1,8 @@
 """bcrypt hashing with configurable rounds, and the password policy.
 
+Every bcrypt run first tells `hashing_routes` that the request on this thread hashes, so that the
+server runs that route's requests on threads apart from the reads (asgi.py).
+
 bcrypt silently ignores everything past 72 bytes, so a longer password is refused instead of
 being truncated behind the user's back.
 """
@@ -9,6 +12,8 @@ import re
 from functools import lru_cache
 
 import bcrypt
+
+from ..hashing_routes import note_hashing
 
 MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_LENGTH = 8
@@ -33,12 +38,14 @@ def password_problem(password: str, *, strong: bool = True) -> str | None:
 
 
 def hash_password(password: str, rounds: int) -> str:
+    note_hashing()
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
         return False
+    note_hashing()
     encoded = password.encode("utf-8")
     if len(encoded) > MAX_PASSWORD_BYTES:
         bcrypt.checkpw(b"", password_hash.encode("ascii"))  # as slow as a real check: timing tells nothing
@@ -54,4 +61,5 @@ def _dummy_hash(rounds: int) -> bytes:
 def burn_verify_time(rounds: int) -> None:
     """One bcrypt check of the configured cost, so an unknown email answers as slowly as a known one
     with a wrong password (no user enumeration by timing). The dummy hash is made once per cost."""
+    note_hashing()
     bcrypt.checkpw(b"x", _dummy_hash(rounds))
