@@ -1,4 +1,4 @@
-"""How many request threads a worker should run, and how many for hashing: the app's polling mix, alone and beside logins.
+"""How a worker should run its threads (how many, how many for hashing, pinned to a core or not): the app's polls.
 
 Every request thread and the worker's event loop take turns at Python's one interpreter lock, and
 the loop reads every request and sends every answer: once the worker's CPU is the limit, threads
@@ -6,7 +6,9 @@ beyond those that keep it busy make each request wait longer for its turn. Threa
 at login, SQLite's write lock, a slow statement) are the reason to have more than a few. This bench
 shows both sides, one server per count started as `make run` starts it. A count is written
 `THREADS+HASHING`: `GUNICORN_THREADS` request threads and `GUNICORN_HASHING_THREADS` threads for the
-routes that hash passwords (0: logins run among the other requests, as before that pool existed):
+routes that hash passwords (0: logins run among the other requests, as before that pool existed).
+Each count runs with each `--pin` setting (`GUNICORN_PIN_WORKERS`: 1 keeps each worker on a core of
+its own, studysync/cores.py; 0 leaves it to the scheduler):
 
 - the polling mix of bench/http_throughput.py (revalidating clients, 10% of polls finding something
   new) at `--connections`, for `--duration` seconds: req/s, p50, p99;
@@ -18,7 +20,7 @@ Counts and runs are interleaved (`--repeat`) so that the machine's load falls on
 server is warmed up with polls and logins first: a fresh worker learns which routes hash from their
 first requests, which run on the request threads (studysync/hashing_routes.py).
 
-    python bench/request_threads.py [--threads 8+0,8+1,4+1] [--logins 4] [--connections 32] [--duration 10]
+    python bench/request_threads.py [--threads 8+0,8+1,4+1] [--pin 1,0] [--logins 4] [--connections 32] [--duration 10]
                                     [--repeat 2] [--database-url postgresql+psycopg://...] [--redis-url ...]
 """
 from __future__ import annotations
@@ -79,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", default="8+0,8+1,4+1",
                         help="GUNICORN_THREADS+GUNICORN_HASHING_THREADS pairs to compare")
+    parser.add_argument("--pin", default="1", help="GUNICORN_PIN_WORKERS values to compare (1,0: both)")
     parser.add_argument("--logins", type=int, default=4, help="clients logging in during the second run of each count")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections polling")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -105,15 +108,15 @@ def main() -> None:
     print(f"{url.split(':')[0]}{' + Redis' if args.redis_url else ''}; server: {' '.join(command_line)}")
     print(f"the polling mix, revalidating, wrk -c{args.connections} -d{args.duration}s; "
           f"then the same beside {args.logins} clients logging in")
-    print(f"{'threads':>7}{'logins':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'logins/s':>10}")
+    print(f"{'threads':>7}{'pinned':>7}{'logins':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'logins/s':>10}")
     emails = itertools.count()
     try:
         for _ in range(args.repeat):
-            for threads in args.threads.split(","):
+            for threads, pin in itertools.product(args.threads.split(","), args.pin.split(",")):
                 requests, _, hashing = threads.partition("+")
                 server = ht.start(command_line, PORT, {**env, "GUNICORN_THREADS": requests,
-                                                       "GUNICORN_HASHING_THREADS": hashing or "0"},
-                                  folder / "app.log")
+                                                       "GUNICORN_HASHING_THREADS": hashing or "0",
+                                                       "GUNICORN_PIN_WORKERS": pin}, folder / "app.log")
                 try:
                     email = f"threads{next(emails)}@demo.edu"  # registered here: hashed at the server's cost
                     post("/api/auth/register", {"name": "Login Bench", "email": email, "password": ht.PASSWORD,
@@ -125,7 +128,7 @@ def main() -> None:
                     for clients in (0, args.logins):
                         with Logins(clients, email) as logins:
                             result = ht.wrk(PORT, "/", args.connections, args.duration, script)
-                        print(f"{threads:>7}{clients:>8}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
+                        print(f"{threads:>7}{'yes' if pin != '0' else 'no':>7}{clients:>8}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
                               f"{result.errors + logins.failed:>8}{logins.done / args.duration:>10.1f}", flush=True)
                 finally:
                     ht.stop(server)

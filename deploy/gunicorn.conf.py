@@ -3,9 +3,9 @@
 uvicorn's worker (`studysync.serving.Worker`): each worker runs one event loop. The live stream
 (/api/v1/stream) is served on that loop, so an open socket holds no thread; plain HTTP requests go to
 the Flask app in a pool of GUNICORN_THREADS threads per worker, requests of routes that hash passwords
-in one of GUNICORN_HASHING_THREADS (asgi.py). PORT, WEB_CONCURRENCY, GUNICORN_THREADS,
-GUNICORN_HASHING_THREADS and GUNICORN_TIMEOUT override the defaults from the environment; gunicorn's
-command line overrides anything.
+in one of GUNICORN_HASHING_THREADS (asgi.py), each worker pinned to a core of its own. PORT,
+WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_HASHING_THREADS, GUNICORN_PIN_WORKERS and GUNICORN_TIMEOUT
+override the defaults from the environment; gunicorn's command line overrides anything.
 
 Workers: without REDIS_URL the live events and the rate-limit counters live inside one process, so a
 second worker would neither hear the first one's events nor share its counts: one worker by default
@@ -72,6 +72,27 @@ if workers > 1:
     # gunicorn imports the worker class (and with it the app's metrics, which open their files in the
     # directory) before on_starting runs: on a fresh machine the master died with FileNotFoundError.
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+# Cores: each worker is pinned to a core of its own (the one fewest live workers hold), before it loads
+# the app, so its threads hand the interpreter lock over on one core (studysync/cores.py has the
+# figures). GUNICORN_PIN_WORKERS=0 leaves the scheduler to place them.
+_pin_workers = os.environ.get("GUNICORN_PIN_WORKERS", "1") != "0"
+
+
+def pre_fork(server, worker):
+    if _pin_workers:
+        from studysync import cores
+
+        worker.core = cores.least_used(getattr(sibling, "core", None) for sibling in server.WORKERS.values())
+
+
+def post_fork(server, worker):
+    if getattr(worker, "core", None) is not None:
+        from studysync import cores
+
+        cores.pin(worker.core)
+        server.log.info("Worker %s pinned to core %s", worker.pid, worker.core)
 
 
 def on_starting(server):

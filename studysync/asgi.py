@@ -26,6 +26,7 @@ from typing import Callable
 from a2wsgi.wsgi import build_environ
 from flask import Flask
 
+from .cores import unpin_thread
 from .hashing_routes import HashingRoutes
 from .realtime.stream import PATH as STREAM_PATH, Streams
 
@@ -52,7 +53,9 @@ class BufferedWSGI:
         # Anything longer is refused by Flask (413) from its length alone: read no further than that.
         self.max_body = (app.config.get("MAX_CONTENT_LENGTH") or 1024 * 1024) + 1
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="wsgi")
-        self._hashing_executor = (ThreadPoolExecutor(hashing_threads, thread_name_prefix="wsgi-hashing")
+        # bcrypt runs outside the interpreter lock: the hashing threads may use every core (cores.py).
+        self._hashing_executor = (ThreadPoolExecutor(hashing_threads, thread_name_prefix="wsgi-hashing",
+                                                     initializer=unpin_thread)
                                   if hashing_threads else self._executor)
         self.hashing_routes = HashingRoutes()
 

@@ -34,6 +34,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..access import allow, presenter
 from ..auth.passwords import hash_password
+from ..cores import unpin_thread
 from ..config import settings
 from ..conflicts import EMAIL_TAKEN, ROLL_NO_TAKEN
 from ..db import RETRY, UNAVAILABLE, db, failure_kind, new_id, utcnow
@@ -360,7 +361,8 @@ def _process(job_id: str, prepared: list[PreparedRow], on_row: Callable[[Prepare
     """Hash in a pool while this thread commits finished rows in input order."""
     rounds = settings().bcrypt_rounds
     to_hash = [row for row in prepared if row.reason is None]
-    pool = ThreadPoolExecutor(max_workers=max(1, settings().bulk_workers), thread_name_prefix="bcrypt")
+    pool = ThreadPoolExecutor(max_workers=max(1, settings().bulk_workers), thread_name_prefix="bcrypt",
+                              initializer=unpin_thread)  # every core, not the worker's one (cores.py)
     try:
         hashes = pool.map(lambda row: hash_password(row.password, rounds), to_hash)
         for row in prepared:
