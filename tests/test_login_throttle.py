@@ -1,7 +1,4 @@
 """One login throttle under every surface: wrong credentials only, per account+address, account, address."""
-import json
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -12,7 +9,7 @@ from studysync.errors import TooManyRequests
 from studysync.services.students import STAFF_EMAIL
 from tests.conftest import TEST_SECRET, make_app
 from tests.factories import PASSWORD, Factory
-from tests.support.processes import app_process
+from tests.support.processes import app_process, post_status
 
 WRONG = "Wrong-pass1"
 GUESSER, OWNER = "10.0.0.1", "10.0.0.2"
@@ -169,23 +166,13 @@ def test_registering_with_a_staff_email_points_to_the_staff_login(client, factor
     assert r.status_code == 403 and r.json["error"] == APP_IS_FOR_STUDENTS
 
 
-def _post(url, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_two_instances_and_two_surfaces_share_the_count_through_redis(migrated_database, redis_url):
     env = {"DATABASE_URL": migrated_database, "JWT_SECRET_KEY": TEST_SECRET, "BCRYPT_ROUNDS": "4",
            "REDIS_URL": redis_url}
     body = {"email": "shared-guess@x.edu", "password": WRONG}
     with app_process(env) as first, app_process(env) as second:
         urls = [f"{first}/api/v1/auth/login", f"{second}/api/auth/login"] * 3
-        statuses = [_post(url, body) for url in urls]
+        statuses = [post_status(url, body) for url in urls]
     assert statuses == [401] * 5 + [429]
 
 

@@ -1,11 +1,8 @@
 """Rate limits as a user notices them: 429 with retryAfter, shared through Redis (login specifics: test_login_throttle)."""
-import json
-import urllib.error
-import urllib.request
 
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory, PASSWORD
-from tests.support.processes import app_process
+from tests.support.processes import app_process, post_status
 
 
 def failed_login(client, email="nobody@x.edu", ip="10.0.0.1"):
@@ -59,22 +56,12 @@ def test_college_can_raise_its_own_api_limit(app_factory):
         assert client.get("/api/v1/auth/me", headers=kit.teacher.headers).status_code == 200
 
 
-def _post(url, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_two_instances_share_the_count_through_redis(migrated_database, redis_url):
     env = {"DATABASE_URL": migrated_database, "JWT_SECRET_KEY": TEST_SECRET, "BCRYPT_ROUNDS": "4",
            "REDIS_URL": redis_url}
     body = {"email": "shared-count@x.edu", "password": "Wrong-pass1"}
     with app_process(env) as first, app_process(env) as second:
-        statuses = [_post(f"{url}/api/v1/auth/login", body) for url in (first, second) * 3]
+        statuses = [post_status(f"{url}/api/v1/auth/login", body) for url in (first, second) * 3]
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
 
@@ -83,5 +70,5 @@ def test_without_redis_each_instance_counts_alone(migrated_database):
     env = {"DATABASE_URL": migrated_database, "JWT_SECRET_KEY": TEST_SECRET, "BCRYPT_ROUNDS": "4", "REDIS_URL": ""}
     body = {"email": "alone@x.edu", "password": "Wrong-pass1"}
     with app_process(env) as first, app_process(env) as second:
-        statuses = [_post(f"{url}/api/v1/auth/login", body) for url in (first, second) * 3]
+        statuses = [post_status(f"{url}/api/v1/auth/login", body) for url in (first, second) * 3]
     assert statuses == [401] * 6

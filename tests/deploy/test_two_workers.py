@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ..conftest import TEST_SECRET
+from ..support.processes import post_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,17 +59,6 @@ def _threads(pid: int) -> dict[int, set[int]]:
     return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
 
 
-def _login(base: str, email: str) -> int:
-    request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
-                                     data=json.dumps({"email": email, "password": "Wrong-pass1"}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as refused:
-        return refused.code
-
-
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: nothing to pin")
 def test_each_worker_runs_on_a_core_of_its_own_and_hashes_on_every_core(migrated_database, redis_url, tmp_path):
     port = _free_port()
@@ -95,7 +84,9 @@ def test_each_worker_runs_on_a_core_of_its_own_and_hashes_on_every_core(migrated
         assert all(len(core) == 1 for core in cores) and cores[0] != cores[1], cores
         # Logins teach each worker its hashing route; the next ones hash on a thread of its own that
         # may use every core. Four logins over two workers: one of them served two at least.
-        assert [_login(base, f"nobody{n}@demo.edu") for n in range(4)] == [401] * 4
+        logins = [post_status(f"{base}/api/v1/auth/login", {"email": f"nobody{n}@demo.edu", "password": "Wrong-pass1"},
+                              timeout=30) for n in range(4)]
+        assert logins == [401] * 4
         hashing = [tid for worker in workers for tid, allowed in _threads(worker).items() if allowed == every_core]
         assert hashing, {worker: _threads(worker) for worker in workers}
     finally:

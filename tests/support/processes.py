@@ -1,14 +1,28 @@
 """Start and stop app instances in subprocesses."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def post_status(url: str, body: dict, timeout: float = 10) -> int:
+    """POST `body` as JSON to a running instance; the answer's status, errors included."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def free_port() -> int:
