@@ -1,4 +1,4 @@
-"""How a worker should run its threads (how many, how many for hashing, pinned to a core or not): the app's polls.
+"""How a worker should run its threads (how many, how many hash, pinned or not), by the app's polls.
 
 Every request thread and the worker's event loop take turns at Python's one interpreter lock, and
 the loop reads every request and sends every answer: once the worker's CPU is the limit, threads
@@ -128,8 +128,10 @@ def main() -> None:
                     for clients in (0, args.logins):
                         with Logins(clients, email) as logins:
                             result = ht.wrk(PORT, "/", args.connections, args.duration, script)
-                        print(f"{threads:>7}{'yes' if pin != '0' else 'no':>7}{clients:>8}{result.rps:>9.0f}{result.p50:>9.1f}{result.p99:>9.1f}"
-                              f"{result.errors + logins.failed:>8}{logins.done / args.duration:>10.1f}", flush=True)
+                        pinned = "no" if pin == "0" else "yes"
+                        print(f"{threads:>7}{pinned:>7}{clients:>8}{result.rps:>9.0f}{result.p50:>9.1f}"
+                              f"{result.p99:>9.1f}{result.errors + logins.failed:>8}"
+                              f"{logins.done / args.duration:>10.1f}", flush=True)
                 finally:
                     ht.stop(server)
     except BaseException:

@@ -34,9 +34,10 @@ from .realtime.stream import PATH as STREAM_PATH, Streams
 # event loop needs too, to read requests and send answers: once a worker's CPU is the limit, threads
 # beyond those that keep it busy only make every request wait longer for its turn. 8 served the app's
 # polling mix better than 16 on SQLite and on PostgreSQL with two workers, alone and beside logins
-# (bench/request_threads.py, figures in the README). With the logins on threads of their own (below),
-# 4 served about as many as 8; 8 leaves more room for requests that wait (SQLite's write lock, a slow
-# statement). GUNICORN_THREADS overrides it.
+# (bench/request_threads.py, figures in the README). With the logins on threads of their own (below)
+# and the worker pinned to a core (cores.py), 4 served about as many as 8 on SQLite and somewhat more
+# on PostgreSQL; 8 leave more room for requests that wait (SQLite's write lock, a slow statement).
+# GUNICORN_THREADS overrides it.
 DEFAULT_WSGI_THREADS = 8
 # Threads per worker for requests of routes that hash passwords. bcrypt gives the interpreter lock up
 # while it hashes, so each such thread can keep a core busy: one per worker leaves the other core to

@@ -1,8 +1,8 @@
 """Each worker on a core of its own: Python's threads hand its one interpreter lock over faster there.
 
 A worker's event loop and request threads take turns at the interpreter lock, many thousand times a
-second under load. When they run on different cores, each hand-over wakes a thread on another core
-and the lock's owner changes while the others spin and sleep. Kept on one core, one SQLite worker
+second under load. When they run on different cores, each hand-over has to wake a thread on another
+core; on one core it is a plain switch between threads. Kept on one core, one SQLite worker
 served the app's polling mix nearly twice as fast on a 2-core machine; two PostgreSQL workers gained
 less (bench/request_threads.py --pin 1,0; the README has the figures). The work that runs outside the
 lock, bcrypt above all, does better spread over every core: those threads lift the pin for themselves

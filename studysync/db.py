@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30000  # how long a writer queues for SQLite's write lock
 # Connections kept open: as many as a worker's request threads may be (asgi.py's 8 + 1 for hashing by
 # default, up to 24 in all with GUNICORN_THREADS), so that under load no request opens and closes one of
-# its own. A server also
-# allows at most POOL_SIZE + SERVER_POOL_OVERFLOW per worker (the 30 it always allowed).
+# its own. A server also allows at most POOL_SIZE + SERVER_POOL_OVERFLOW per worker (the 30 it always
+# allowed).
 POOL_SIZE = 24
 SERVER_POOL_OVERFLOW = 6
 

@@ -8,10 +8,10 @@ hashing waits for hashing and the polls go on.
 A route is known by its method and path as the server reads them, before Flask has matched anything.
 It is learned the moment one of its requests starts hashing (`auth.passwords` calls `note_hashing`),
 so the next request of that route already goes to the hashing threads. Only those that reach a fresh
-worker before its first one starts hashing (a few milliseconds in) run on the request threads. It is forgotten when one of its requests succeeds
-without hashing (a profile update that kept the password), so a route that hashes only now and then
-does not queue behind logins. An error answer teaches nothing: a login refused for its body or
-throttled still belongs with the logins that hash.
+worker before its first one starts hashing (a few milliseconds in) run on the request threads. It is
+forgotten when one of its requests succeeds without hashing (a profile update that kept the password),
+so a route that hashes only now and then does not queue behind logins. An error answer teaches
+nothing: a login refused for its body or throttled still belongs with the logins that hash.
 """
 from __future__ import annotations
 
