@@ -20,8 +20,9 @@ Counts and runs are interleaved (`--repeat`) so that the machine's load falls on
 server is warmed up with polls and logins first: a fresh worker learns which routes hash from their
 first requests, which run on the request threads (studysync/hashing_routes.py).
 
-    python bench/request_threads.py [--threads 8+0,8+1,4+1] [--pin 1,0] [--logins 4] [--connections 32] [--duration 10]
-                                    [--repeat 2] [--database-url postgresql+psycopg://...] [--redis-url ...]
+    python bench/request_threads.py [--threads 8+0,8+1,4+1] [--pin 1,0] [--logins 4] [--connections 32]
+                                    [--duration 10] [--repeat 2] [--database-url postgresql+psycopg://...]
+                                    [--redis-url ...]
 """
 from __future__ import annotations
 
