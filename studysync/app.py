@@ -26,6 +26,7 @@ from .realtime.broker import create_broker
 from .services import embeddings, events
 
 MAX_BODY_BYTES = 1024 * 1024
+CORS_PREFLIGHT_SECONDS = 600
 FORM_ENDPOINTS = {"auth.token", "legacy_seed001.login"}  # OAuth2 password forms
 
 
@@ -92,7 +93,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     events.install(app)  # live events leave after their transaction commits
     _install_matching(app, settings)
 
-    cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}})
+    # A browser build of the app sends its token on every poll, so each would be preceded by a
+    # preflight OPTIONS; Max-Age lets the browser keep the answer for 10 minutes instead.
+    cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}},
+                  max_age=CORS_PREFLIGHT_SECONDS)
     app.before_request(_require_json_bodies)
     guard.install(app)  # raw input checks and security headers, before anything reads the request
     app.before_request(auth_current.authenticate_request)  # before the limiter: limits key on the user
