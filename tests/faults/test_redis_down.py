@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import subprocess
 import time
@@ -20,14 +19,8 @@ import requests
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_group
 from tests.support.gunicorn_server import gunicorn
+from tests.support.processes import free_port
 
-
-
-def free_port() -> int:
-    """A port nothing listens on now (a fixed one met another run's server once, in CI)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 APP_PORTS = (5350, 5399)
 ANSWER_WITHIN = 60  # seconds: a generous bound on "answered", not a measurement
 
@@ -71,7 +64,7 @@ def private_redis():
         if os.environ.get("CI"):
             pytest.fail("redis-server is required in CI for the Redis-down test")
         pytest.skip("redis-server not found on PATH")
-    server = PrivateRedis(free_port(), binary)
+    server = PrivateRedis(free_port(), binary)  # not a fixed port: one met another run's server once, in CI
     server.start()
     yield server
     if server.process.poll() is None:
