@@ -90,6 +90,38 @@ def test_a_secret_that_reaches_a_log_line_is_redacted_whichever_way_the_line_cam
     assert "probe" in written and "hunter2" not in written and jwt not in written and "abc123" not in written
 
 
+def test_a_console_line_reads_as_structlogs_console_renderer_writes_it(client, factory, capsys):
+    """Development's console lines are written in one pass (`logging._ConsoleLine`), not by
+    structlog's column formatters: what a developer reads must still be, to the character, the
+    line `ConsoleRenderer(colors=False)` writes — values quoted where they hold spaces, a
+    traceback under its line."""
+    import logging
+
+    from structlog.dev import ConsoleRenderer
+
+    from studysync.observability.logging import get_logger
+
+    kit = factory.college()
+    capsys.readouterr()
+    mark = len(LOG_LINES.lines)
+    assert client.get("/api/v1/auth/me", headers=kit.admin.headers).status_code == 200
+    get_logger("studysync.events").info("probe", note="two words", quote="it's", count=3, ratio=0.5,
+                                        empty="", nothing=None, flags=["a", "b"])
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("studysync.probe").exception("failed %s", "here")
+    written = capsys.readouterr().out
+    events = LOG_LINES.since(mark)
+    assert [event["event"] for event in events] == ["request", "probe", "failed here"]
+    renderer = ConsoleRenderer(colors=False)
+    for event in events[:2]:  # our own lines; the stdlib's record is formatted per handler (its time)
+        assert renderer(None, event["level"], dict(event)) + "\n" in written
+    assert "note='two words'" in written and " quote=\"it's\" " in written
+    failed = written.split("[error    ] failed here", 1)[1].splitlines()
+    assert failed[1] == "Traceback (most recent call last):" and failed[-1] == "ValueError: boom"
+
+
 def test_requests_are_answered_when_stdout_cannot_be_written(client, factory, monkeypatch):
     """A log reader that went away (a closed pipe) loses lines, not requests."""
     import sys
