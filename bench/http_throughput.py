@@ -4,7 +4,8 @@ Starts the server the way `make run` does (the server command is read from the M
 recipe, so its worker class and settings come from deploy/gunicorn.conf.py), on a fresh database
 seeded here: the demo college plus `--students` registered students with profiles, groups, join
 requests, direct messages and notifications. A bare Flask hello (bench/_hello.py) is served by the
-same command. Rate limits are off. Then, with `wrk`:
+same command. Rate limits are off (issue 15), or with `--rate-limits` every request is counted as a
+college runs, under a limit no bench client reaches. Then, with `wrk`:
 
 1. each route of issue 15's table, each right after a run of the hello: req/s, p50, p99, and the
    ratio to that hello run (the machine is shared, so only ratios from the same run compare);
@@ -15,7 +16,7 @@ same command. Rate limits are off. Then, with `wrk`:
    If-None-Match as the app's HTTP stack does once the answers carry ETags (OkHttp's cache in
    React Native on Android, NSURLCache on iOS), `--changed` of their polls finding something new.
 
-    python bench/http_throughput.py [--database-url postgresql+psycopg://...] [--redis-url redis://...]
+    python bench/http_throughput.py [--database-url postgresql+psycopg://...] [--redis-url redis://...] [--rate-limits]
                          [--duration 5] [--students 120]
 
 The database named by --database-url is emptied (alembic downgrade base, upgrade head). wrk runs on
@@ -57,6 +58,7 @@ POLL_PER_MINUTE = {"messages": 20, "notifications": 6}  # contract §4: every 3 
 POLL_MIX = [("GET", "/api/messages/{peer}", None)] * POLL_PER_MINUTE["messages"] + \
            [("GET", "/api/notifications", None)] * POLL_PER_MINUTE["notifications"]
 P99_BUDGET_MS = 200.0
+COUNTED_LIMIT = "1000000 per minute"  # --rate-limits: each request counted, none refused
 POLL_CONNECTIONS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 ROUTES = [  # (label, method, path, body); {peer} is each user's DM partner
     ("GET /api/health", "GET", "/api/health", None),
@@ -114,12 +116,13 @@ def start(command_line: list[str], port: int, env: dict[str, str], log: Path) ->
     raise SystemExit(f"The server did not answer on :{port} within 60 s; see {log}")
 
 
-def server_env(url: str, redis_url: str | None = None) -> dict[str, str]:
+def server_env(url: str, redis_url: str | None = None, counted: bool = False) -> dict[str, str]:
     """This process's environment for the server, with the bench's database and settings: rate
-    limits off, the fast embedder, no sysadmin; two workers only with `redis_url`."""
+    limits off (`counted`: every request counted, as a college runs, under a limit none reaches),
+    the fast embedder, no sysadmin; two workers only with `redis_url`."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEB_CONCURRENCY")}
-    env.update(DATABASE_URL=url, JWT_SECRET_KEY=JWT_SECRET, RATELIMIT_ENABLED="0", EMBEDDING_MODEL="hashing",
-               SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
+    env.update(DATABASE_URL=url, JWT_SECRET_KEY=JWT_SECRET, RATELIMIT_ENABLED="1" if counted else "0",
+               RATELIMIT_API=COUNTED_LIMIT, EMBEDDING_MODEL="hashing", SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
@@ -279,6 +282,8 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.1,
                         help="revalidating clients: the share of polls that find something new (sent without a validator)")
     parser.add_argument("--port", type=int, default=APP_PORT, help="the app's port; the hello's is the next one")
+    parser.add_argument("--rate-limits", action="store_true",
+                        help=f"count every request in the API rate limit, as a college runs (RATELIMIT_API={COUNTED_LIMIT})")
     args, _ = parser.parse_known_args()
     APP_PORT, HELLO_PORT = args.port, args.port + 1
     if shutil.which("wrk") is None:
@@ -291,9 +296,10 @@ def main() -> None:
     students = seed(url, args.students)
     print(f"seeded {len(students)} students in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
 
-    env = server_env(url, args.redis_url)
+    env = server_env(url, args.redis_url, counted=args.rate_limits)
     command_line = run_command()
-    print("server:", " ".join(command_line), "| REDIS_URL", "set" if args.redis_url else "unset")
+    print("server:", " ".join(command_line), "| REDIS_URL", "set" if args.redis_url else "unset",
+          "| rate limits", "counted" if args.rate_limits else "off")
     app = start(command_line, APP_PORT, env, folder / "app.log")
     hello = None
     try:

@@ -1,7 +1,10 @@
 """Rate limits as a user notices them: 429 with retryAfter, shared through Redis (login specifics: test_login_throttle)."""
 
+from collections import Counter
+
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory, PASSWORD
+from tests.support.private_redis import private_redis  # noqa: F401 (fixture)
 from tests.support.processes import app_process, post_status
 
 
@@ -42,6 +45,24 @@ def test_api_limit_is_per_user_and_sysadmin_is_exempt(app_factory):
     sysadmin = factory.sysadmin()
     for _ in range(6):
         assert client.get("/api/v1/colleges", headers=sysadmin.headers).status_code == 200
+
+
+def test_a_request_under_the_api_limit_costs_redis_one_command(app_factory, private_redis):
+    """Counting a request is one round trip to Redis: a script that counts and sets the expiry (its
+    INCRBY is listed by Redis too). The answers carry no X-RateLimit-* headers (nor a Retry-After on
+    a 200): working them out took a GET and a TTL more per request. The 429 still says when to retry."""
+    app = app_factory(redis_url=private_redis.url, ratelimit_api="11 per minute")
+    client = app.test_client()
+    kit = Factory(app, client).college()
+    assert client.get("/api/v1/auth/me", headers=kit.student.headers).status_code == 200  # the script loaded
+    before = private_redis.commands()
+    for _ in range(10):
+        r = client.get("/api/v1/auth/me", headers=kit.student.headers)
+        assert r.status_code == 200
+        assert "Retry-After" not in r.headers and not [h for h in r.headers.keys() if h.startswith("X-RateLimit")]
+    assert private_redis.commands() - before == Counter(evalsha=10, incrby=10)
+    r = client.get("/api/v1/auth/me", headers=kit.student.headers)
+    assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) == r.json["retryAfter"] <= 60
 
 
 def test_college_can_raise_its_own_api_limit(app_factory):

@@ -28,7 +28,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -145,19 +145,7 @@ class LoginThrottle:
 
 
 def install(app: Flask) -> None:
-    """Call before Flask-Limiter's `init_app`. Its after-request hook rewrites `Retry-After` on every
-    answer from its own window (truncating a second on the way); hooks run in reverse order, so
-    this one, registered first, runs last and a 429 keeps the wait its body names."""
     app.extensions[EXTENSION_KEY] = LoginThrottle(app.config["SETTINGS"])
-    app.after_request(_retry_after_as_in_body)
-
-
-def _retry_after_as_in_body(response: Response) -> Response:
-    if response.status_code == 429 and response.is_json:
-        wait = (response.get_json(silent=True) or {}).get("retryAfter")
-        if isinstance(wait, int):
-            response.headers["Retry-After"] = str(wait)
-    return response
 
 
 def login_throttle() -> LoginThrottle:

@@ -6,69 +6,17 @@ says so and the limits are counted in Redis again, without restarting the app.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-import subprocess
 import time
 
-import pytest
-import redis
 import requests
 
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_group
 from tests.support.gunicorn_server import gunicorn
-from tests.support.processes import free_port
+from tests.support.private_redis import private_redis  # noqa: F401 (fixture)
 
 APP_PORTS = (5350, 5399)
 ANSWER_WITHIN = 60  # seconds: a generous bound on "answered", not a measurement
-
-
-class PrivateRedis:
-    def __init__(self, port: int, binary: str):
-        self.port, self.binary, self.process = port, binary, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="redis-", suffix=".log")
-        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=1).ping()
-                return
-            except redis.RedisError:
-                if self.process.poll() is not None:
-                    self.log.seek(0)
-                    raise AssertionError(f"redis-server did not start: {self.log.read()[-2000:]}")
-                assert time.monotonic() < deadline, "redis-server did not answer within 30 s"
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=30)
-
-    def keys(self) -> list:
-        return redis.Redis(port=self.port, socket_connect_timeout=1).keys("*")
-
-
-@pytest.fixture
-def private_redis():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is required in CI for the Redis-down test")
-        pytest.skip("redis-server not found on PATH")
-    server = PrivateRedis(free_port(), binary)  # not a fixed port: one met another run's server once, in CI
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.kill()
 
 
 def test_with_redis_down_logins_posts_and_health_keep_their_answers(migrated_database, app, client, factory,
