@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .db import db
@@ -45,9 +46,8 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True, param
     offset = (page - 1) * limit
     if stmt._distinct:  # a window counts before DISTINCT removes duplicates: count them apart
         return _paginate_counted(stmt, page, limit, scalars=scalars, params=params)
-    rows = db.session.execute(
-        stmt.add_columns(func.count().over().label("page_total")).limit(limit).offset(offset), params
-    ).all()
+    bounds = {PAGE_LIMIT: limit, PAGE_OFFSET: offset}
+    rows = db.session.execute(_paged(stmt), {**params, **bounds} if params else bounds).all()
     if rows:
         total = rows[0][-1]
     elif page == 1:
@@ -56,6 +56,23 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True, param
         total = _count(stmt, params)
     items = [row[0] for row in rows] if scalars else [tuple(row[:-1]) for row in rows]
     return Page(items=items, page=page, limit=limit, total=total)
+
+
+PAGE_LIMIT, PAGE_OFFSET = "studysync_page_limit", "studysync_page_offset"
+_PAGED: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _paged(stmt: Select) -> Select:
+    """`stmt` with the total and the page's bounds as named parameters, built once per statement
+    object: the polled lists (my groups, notifications) run statements built once per process, and
+    a new statement object per page is a new cache key for SQLAlchemy to work out, a walk of the
+    whole statement (as in `tenancy._scoped`)."""
+    paged = _PAGED.get(stmt)
+    if paged is None:
+        paged = _PAGED[stmt] = (stmt.add_columns(func.count().over().label("page_total"))
+                                .limit(bindparam(PAGE_LIMIT, type_=Integer))
+                                .offset(bindparam(PAGE_OFFSET, type_=Integer)))
+    return paged
 
 
 def _count(stmt: Select, params: dict | None = None) -> int:
