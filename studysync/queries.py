@@ -43,10 +43,9 @@ def paginate(stmt: Select, page: int, limit: int, *, scalars: bool = True, param
     Only a page past the end (no row to carry it) asks for the total separately. `scalars=False`
     gives each item as a tuple of the statement's columns; `params` fill a prebuilt statement's
     bind parameters."""
-    offset = (page - 1) * limit
     if stmt._distinct:  # a window counts before DISTINCT removes duplicates: count them apart
         return _paginate_counted(stmt, page, limit, scalars=scalars, params=params)
-    bounds = {PAGE_LIMIT: limit, PAGE_OFFSET: offset}
+    bounds = page_bounds(page, limit)
     rows = db.session.execute(_paged(stmt), {**params, **bounds} if params else bounds).all()
     if rows:
         total = rows[0][-1]
@@ -62,16 +61,24 @@ PAGE_LIMIT, PAGE_OFFSET = "studysync_page_limit", "studysync_page_offset"
 _PAGED: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def bounded(stmt: Select) -> Select:
+    """`stmt` with a page's LIMIT and OFFSET as named parameters (`page_bounds` fills them): a
+    statement built once per process stays one statement object for every page. A new object per
+    page would be a new cache key for SQLAlchemy to work out, a walk of the whole statement, and
+    new tenant criteria to add (`tenancy._scoped` keys on the object)."""
+    return stmt.limit(bindparam(PAGE_LIMIT, type_=Integer)).offset(bindparam(PAGE_OFFSET, type_=Integer))
+
+
+def page_bounds(page: int, limit: int) -> dict[str, int]:
+    return {PAGE_LIMIT: limit, PAGE_OFFSET: (page - 1) * limit}
+
+
 def _paged(stmt: Select) -> Select:
-    """`stmt` with the total and the page's bounds as named parameters, built once per statement
-    object: the polled lists (my groups, notifications) run statements built once per process, and
-    a new statement object per page is a new cache key for SQLAlchemy to work out, a walk of the
-    whole statement (as in `tenancy._scoped`)."""
+    """`stmt` with the total and the page's bounds, built once per statement object (the polled
+    lists, my groups and the notifications, run statements built once per process)."""
     paged = _PAGED.get(stmt)
     if paged is None:
-        paged = _PAGED[stmt] = (stmt.add_columns(func.count().over().label("page_total"))
-                                .limit(bindparam(PAGE_LIMIT, type_=Integer))
-                                .offset(bindparam(PAGE_OFFSET, type_=Integer)))
+        paged = _PAGED[stmt] = bounded(stmt.add_columns(func.count().over().label("page_total")))
     return paged
 
 

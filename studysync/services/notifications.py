@@ -18,7 +18,7 @@ from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
 from ..models.user import COLLEGE_ROLES
-from ..queries import Page, paginate
+from ..queries import Page, bounded, page_bounds, paginate
 from ..realtime import user_channel
 from .events import publish_after_commit
 
@@ -102,8 +102,7 @@ def poll(user: User, page: int, limit: int, unread_only: bool = False,
     notification arriving in between makes the tag older than the body (a later poll sees it), never
     newer."""
     if unchanged is None and not unread_only:
-        rows = db.session.execute(_page_and_version_statement().limit(limit).offset((page - 1) * limit),
-                                  {"user_id": user.id}).all()
+        rows = db.session.execute(_page_and_version_statement(), {"user_id": user.id, **page_bounds(page, limit)}).all()
         if rows or page == 1:  # past the end, no row carries the aggregates: ask for them apart
             total, read, newest, last_read = rows[0][-4:] if rows else (0, 0, None, None)
             items = [NotificationView(*row[:-4]) for row in rows]
@@ -155,10 +154,10 @@ def _version_statement():
 
 @cache
 def _page_and_version_statement():
-    """The newest-first list, each row carrying the version's aggregates over all the user's rows."""
-    return (select(*_VIEW_COLUMNS, *_version_columns(windowed=True))
-            .where(Notification.user_id == bindparam("user_id"))
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    """A newest-first page, each row carrying the version's aggregates over all the user's rows."""
+    return bounded(select(*_VIEW_COLUMNS, *_version_columns(windowed=True))
+                   .where(Notification.user_id == bindparam("user_id"))
+                   .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
 @cache

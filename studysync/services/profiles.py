@@ -8,10 +8,11 @@ recommendation request has to (each worker's matching index only reads the cache
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from marshmallow import EXCLUDE, ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..access import allow
 from ..db import db
@@ -29,7 +30,13 @@ EMPTY = {"subjects": [], "schedule": {}, "group_preferences": {}, "study_environ
 
 
 def profile_of(user_id: str) -> Profile | None:
-    return db.session.execute(select(Profile).where(Profile.user_id == user_id)).scalar_one_or_none()
+    return db.session.execute(_profile_statement(), {"user_id": user_id}).scalar_one_or_none()
+
+
+@cache
+def _profile_statement():
+    """Built once per process: every profile read and recommendation runs it."""
+    return select(Profile).where(Profile.user_id == bindparam("user_id"))
 
 
 def profiles_of(user_ids: list[str]) -> dict[str, Profile]:

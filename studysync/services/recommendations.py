@@ -7,10 +7,11 @@ request is a handful of NumPy operations over the whole college. What depends on
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..access import allow
 from ..db import db
@@ -51,14 +52,21 @@ def _result(match, extra: dict[str, Any]) -> dict[str, Any]:
             "explanation": match.explanation}
 
 
+@cache
+def _memberships_statement():
+    """A student's current memberships, each with whether it counts toward the group limit; built
+    once per process (every recommendation of groups runs it)."""
+    return (select(GroupMember.group_id, counts_toward_limit())
+            .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
+            .where(GroupMember.user_id == bindparam("user_id"), GroupMember.status.in_((ACTIVE, PENDING))))
+
+
 def joinable(user: User, index: CollegeIndex) -> np.ndarray:
     """Per group of the index: listed, with space, open or by request, not the student's own, and
     one the student may see and join (rating, classroom, group limit)."""
     facts = index.group_facts
-    memberships = db.session.execute(  # one statement: the limit and the groups to leave out
-        select(GroupMember.group_id, counts_toward_limit())
-        .join(StudyGroup, StudyGroup.id == GroupMember.group_id)
-        .where(GroupMember.user_id == user.id, GroupMember.status.in_((ACTIVE, PENDING)))).all()
+    # One statement: the limit and the groups to leave out.
+    memberships = db.session.execute(_memberships_statement(), {"user_id": user.id}).all()
     if sum(1 for _, counted in memberships if counted) >= group_limit_of(user):
         return np.zeros(len(facts.open), dtype=bool)
     allowed = facts.open & (facts.min_rating <= (user.rating or 0))
