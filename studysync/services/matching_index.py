@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, null, select, union_all
+from sqlalchemy import bindparam, func, null, select, union_all
 
 from ..db import db, utcnow
 from ..matching import CandidateMatrix, GroupData, GroupIndex, ProfileData, SearchIndex, SearchItem
@@ -212,6 +212,16 @@ def college_index(college_id: str) -> CollegeIndex:
 # Reading the log -----------------------------------------------------------------------------
 
 _log = MatchingChange.__table__
+# The catch-up's reads, built once (every recommendation runs one), the college and the positions
+# in the log as named parameters. Ids in (`horizon`, `last`] are where a change committed late may
+# still appear (`Sync`).
+_NEWER = select(_log.c.id, _log.c.kind, _log.c.subject_id).where(
+    _log.c.college_id == bindparam("college_id"), _log.c.id > bindparam("last"))
+_IN_WINDOW = (_log.c.college_id == bindparam("college_id"), _log.c.id > bindparam("horizon"),
+              _log.c.id <= bindparam("last"))
+_WINDOW = select(_log.c.id, _log.c.kind, _log.c.subject_id).where(*_IN_WINDOW)
+_NEWER_AND_WINDOW_COUNT = union_all(
+    _NEWER, select(func.count(_log.c.id), null(), null()).where(*_IN_WINDOW))  # untyped: the columns' collation
 
 
 def _rebuild(entry: Entry, college_id: str, model) -> None:
@@ -235,21 +245,17 @@ def _rebuild(entry: Entry, college_id: str, model) -> None:
 def _catch_up(entry: Entry, college_id: str, model) -> None:
     sync = entry.sync
     sync.advance_horizon(time.monotonic())
-    newer = select(_log.c.id, _log.c.kind, _log.c.subject_id).where(
-        _log.c.college_id == college_id, _log.c.id > sync.last)
+    positions = {"college_id": college_id, "last": sync.last, "horizon": sync.horizon}
     late_count = None
     if sync.horizon < sync.last:
-        window = select(func.count(_log.c.id), null(), null()).where(  # untyped: takes the columns' collation
-            _log.c.college_id == college_id, _log.c.id > sync.horizon, _log.c.id <= sync.last)
-        rows = db.session.execute(union_all(newer, window)).all()
+        rows = db.session.execute(_NEWER_AND_WINDOW_COUNT, positions).all()
         late_count = next(r[0] for r in rows if r[1] is None)
         rows = [r for r in rows if r[1] is not None]
     else:
-        rows = db.session.execute(newer).all()
+        rows = db.session.execute(_NEWER, positions).all()
     read_at = time.monotonic()
     if late_count is not None and late_count != len(sync.applied):
-        window_rows = db.session.execute(select(_log.c.id, _log.c.kind, _log.c.subject_id).where(
-            _log.c.college_id == college_id, _log.c.id > sync.horizon, _log.c.id <= sync.last)).all()
+        window_rows = db.session.execute(_WINDOW, positions).all()
         rows += [r for r in window_rows if r[0] not in sync.applied]
         sync.applied = {r[0] for r in window_rows}  # forgets rows pruned meanwhile
         read_at = time.monotonic()
