@@ -4,13 +4,12 @@ from __future__ import annotations
 from inspect import iscoroutinefunction
 
 from flask import Flask, request
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db as database_module
 from . import observability
+from . import ratelimits
 from . import tenancy
 from .api import guard
 from .auth import throttle as login_throttle
@@ -20,7 +19,7 @@ from .config import Settings, load_config
 from .db import Database
 from .db_timeouts import DatabaseTimeouts
 from .errors import register_error_handlers
-from .extensions import api, cors, limiter
+from .extensions import api, cors
 from .models import audit as audit_log
 from .realtime.broker import create_broker
 from .services import embeddings, events
@@ -70,16 +69,6 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=openapi.ASSETS_URL,  # served by the app: the page works offline
         OPENAPI_SWAGGER_UI_CONFIG=openapi.SWAGGER_UI_CONFIG,
-        RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        # No X-RateLimit-* headers (nor Flask-Limiter's Retry-After) on every answer: working them out
-        # cost two more Redis round trips per request after the count's one, 2/3 of the limiter's
-        # cost, for headers no client of ours reads. A 429 still says when to retry (errors.py).
-        RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_KEY_PREFIX="studysync",
-        # Redis unreachable: one quick try, then the limiter's in-memory fallback (extensions.py).
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1,
-                                   "retry": Retry(NoBackoff(), 0)} if settings.redis_url else {},
     )
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
@@ -105,7 +94,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.before_request(auth_current.authenticate_request)  # before the limiter: limits key on the user
     observability.install(app, settings, database.engine)  # request id first, logs, /metrics
     login_throttle.install(app)  # wrong passwords, counted below every surface
-    limiter.init_app(app)
+    ratelimits.install(app)  # the API limit, after authentication: it counts per user
 
     api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     from .api import health, unit_of_work

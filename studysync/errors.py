@@ -8,10 +8,8 @@ blueprint and unexpected exceptions all leave the same way. The mobile adapters 
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, Response, jsonify, request
-from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -135,17 +133,7 @@ def _first_message(errors: dict) -> str:
     return "Validation failed"
 
 
-def rate_limited_response(exc: RateLimitExceeded) -> Response:
-    from .extensions import limiter
-
-    current = limiter.current_limit
-    retry_after = max(1, int(current.reset_at - time.time())) if current else 60
-    return TooManyRequests(f"Too many requests. Please try again in {retry_after} seconds.", retry_after).response()
-
-
 def handle_http_exception(exc: HTTPException) -> Response:
-    if isinstance(exc, RateLimitExceeded):
-        return rate_limited_response(exc)
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
     if status == 400 and isinstance(getattr(exc, "exc", None), ValueError):  # webargs could not decode the body

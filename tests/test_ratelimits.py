@@ -47,6 +47,19 @@ def test_api_limit_is_per_user_and_sysadmin_is_exempt(app_factory):
         assert client.get("/api/v1/colleges", headers=sysadmin.headers).status_code == 200
 
 
+def test_the_api_limit_counts_each_route_apart_and_never_probes_or_unknown_paths(app_factory):
+    app = app_factory(ratelimit_api="2 per minute")
+    client = app.test_client()
+    kit = Factory(app, client).college()
+    assert [client.get("/api/v1/auth/me", headers=kit.student.headers).status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/api/v1/groups", headers=kit.student.headers).status_code == 200
+    for _ in range(4):  # a load balancer's probes and the docs page's files; a path of no route
+        assert client.get("/api/health").status_code == 200
+        assert client.get("/api/v1/health").status_code == 200
+        assert client.get("/api/v1/docs/assets/favicon-16x16.png").status_code == 200
+        assert client.get("/api/v1/no-such-route", headers=kit.student.headers).status_code == 404
+
+
 def test_a_request_under_the_api_limit_costs_redis_one_command(app_factory, private_redis):
     """Counting a request is one round trip to Redis: a script that counts and sets the expiry (its
     INCRBY is listed by Redis too). The answers carry no X-RateLimit-* headers (nor a Retry-After on

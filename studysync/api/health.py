@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from ..db import db
-from ..extensions import limiter
+from .. import ratelimits
 
 bp = Blueprint("health", __name__)
 
@@ -93,7 +93,7 @@ def _model() -> tuple[str, str]:
 
 
 @bp.get("/api/health")
-@limiter.exempt
+@ratelimits.exempt
 def studysync_health():
     state, name = _model()
     database = _database_ok()
@@ -106,7 +106,7 @@ def studysync_health():
 
 
 @bp.get("/api/v1/health")
-@limiter.exempt
+@ratelimits.exempt
 def readiness():
     database = _database_ok()
     redis_state = _redis_state()

@@ -16,33 +16,31 @@ The account is the email as typed (trimmed, lower-cased), whether or not it exis
 answers do not tell which emails are registered. A successful login clears the counter of that
 account at that address.
 
-The counts live in the rate-limit store Flask-Limiter uses (Redis with `REDIS_URL`), so every
+The counts live where the API limit's do (`rate_counts.py`: Redis with `REDIS_URL`), so every
 worker and machine shares them. If Redis stops answering, each process counts alone rather than
-refusing every login.
+refusing every login, and tries Redis again at growing intervals.
 """
 from __future__ import annotations
 
 import ipaddress
-import logging
 import math
 import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from ..config import ConfigError, Settings
 from ..errors import TooManyRequests
 from ..observability.logging import get_logger
+from ..rate_counts import Counts
 
-log = logging.getLogger(__name__)
 events = get_logger("studysync.events")
 
 EXTENSION_KEY = "studysync.login_throttle"
 NAMESPACE = "studysync-login"
-REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def too_many_attempts(retry_after: int) -> TooManyRequests:
@@ -77,14 +75,7 @@ class LoginThrottle:
         self.per_account = _parse("RATELIMIT_AUTH_ACCOUNT", settings.ratelimit_auth_account)
         self.per_address = _parse("RATELIMIT_AUTH_IP", settings.ratelimit_auth_ip)
         self.exempt_networks = _networks(settings.ratelimit_auth_exempt_networks)
-        if settings.redis_url:
-            storage = storage_from_string(settings.redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                          socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
-        else:
-            storage = MemoryStorage()
-        self._shared = MovingWindowRateLimiter(storage)
-        self._local = MovingWindowRateLimiter(MemoryStorage())
-        self._failures = storage.base_exceptions if settings.redis_url else ()
+        self._counts = Counts(settings.redis_url, MovingWindowRateLimiter, MovingWindowRateLimiter(MemoryStorage()))
 
     def check(self, email: str, address: str | None) -> None:
         """Raise a 429 if any counter of this account or address is spent."""
@@ -137,11 +128,7 @@ class LoginThrottle:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     def _run(self, operation: str, limit: RateLimitItem, identifiers: tuple[str, ...]):
-        try:
-            return getattr(self._shared, operation)(limit, NAMESPACE, *identifiers)
-        except self._failures as error:
-            log.warning("Login throttle store unreachable, counting in this process: %s", error)
-            return getattr(self._local, operation)(limit, NAMESPACE, *identifiers)
+        return self._counts.run(operation, limit, NAMESPACE, *identifiers)
 
 
 def install(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from ...extensions import limiter
+from ... import ratelimits
 
 ASSETS_URL = "/api/v1/docs/assets/"
 SWAGGER_UI_CONFIG = {
@@ -23,6 +23,6 @@ bp = Blueprint("docs_assets", __name__)
 
 
 @bp.get(ASSETS_URL + "<path:filename>")
-@limiter.exempt
+@ratelimits.exempt
 def swagger_ui_file(filename: str):
     return send_from_directory(swagger_ui_path, filename, max_age=3600)
