@@ -9,12 +9,15 @@ seeds it. It prints the CPU time per request (thread time, best of `--rounds`) a
 as a share of the route's: the share of the hello's throughput the route would reach if the server
 and the client cost nothing.
 
+With `--rate-limits` every request is also counted in the API rate limit, as a college runs it
+(never refused: `http_throughput.COUNTED_LIMIT`), in this process or, with `--redis-url`, in Redis.
+
 With `--instructions` (needs valgrind) each route also runs in a child process under callgrind,
 counting only the measured requests: instruction counts do not move with the machine's load, so
 two trees (or a change and its parent) compare to within a fraction of a percent.
 
     python bench/request_cost.py [--database-url postgresql+psycopg://...] [--requests 400]
-                                 [--rounds 5] [--instructions]
+                                 [--rounds 5] [--instructions] [--rate-limits [--redis-url redis://...]]
 """
 from __future__ import annotations
 
@@ -70,10 +73,11 @@ def environ(method: str, path: str, body: str | None, token: str | None, etag: s
 class Runner:
     """Serves one route's requests through a bridge, round robin over the seeded students."""
 
-    def __init__(self, url: str, students: list[ht.Student]) -> None:
-        os.environ.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="0",
-                          EMBEDDING_MODEL="hashing", SYSADMIN_EMAIL="", SYSADMIN_PASSWORD="")
-        os.environ.pop("REDIS_URL", None)
+    def __init__(self, url: str, students: list[ht.Student], counted: bool = False, redis_url: str | None = None
+                 ) -> None:
+        os.environ.update(DATABASE_URL=url, JWT_SECRET_KEY=ht.JWT_SECRET, RATELIMIT_ENABLED="1" if counted else "0",
+                          RATELIMIT_API=ht.COUNTED_LIMIT, EMBEDDING_MODEL="hashing", SYSADMIN_EMAIL="",
+                          SYSADMIN_PASSWORD="", REDIS_URL=redis_url or "")
         from studysync.app import create_app
         from studysync.asgi import BufferedWSGI
 
@@ -118,7 +122,7 @@ def cpu_per_request(runner: Runner, route: tuple, count: int, rounds: int) -> fl
     return best * 1e6
 
 
-def instructions_per_request(folder: Path, url: str, route: tuple, count: int) -> float:
+def instructions_per_request(folder: Path, url: str, route: tuple, count: int, limits: list[str]) -> float:
     """Runs the route in a child under callgrind, counting is switched on around the measured
     requests only (the child says when it is ready; `callgrind_control` switches)."""
     ready, go, done = folder / "ready", folder / "go", folder / "done"
@@ -128,7 +132,7 @@ def instructions_per_request(folder: Path, url: str, route: tuple, count: int) -
     child = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}", sys.executable,
          __file__, "--child", str(folder), "--database-url", url, "--requests", str(count),
-         "--route", str(([HELLO] + ROUTES).index(route))],
+         "--route", str(([HELLO] + ROUTES).index(route)), *limits],
         stdout=subprocess.DEVNULL, stderr=(folder / "valgrind.log").open("w"))
     try:
         while not ready.exists():
@@ -149,9 +153,10 @@ def instructions_per_request(folder: Path, url: str, route: tuple, count: int) -
     return int(totals.group(1)) / count
 
 
-def child(folder: Path, url: str, route_index: int, count: int) -> None:
+def child(folder: Path, url: str, route_index: int, count: int, counted: bool, redis_url: str | None) -> None:
     """Under callgrind: warm up, say so, wait for counting to be on, serve, say so, wait to end."""
-    runner = Runner(url, [ht.Student(**fields) for fields in json.loads((folder / "students.json").read_text())])
+    runner = Runner(url, [ht.Student(**fields) for fields in json.loads((folder / "students.json").read_text())],
+                    counted, redis_url)
     route = ([HELLO] + ROUTES)[route_index]
     runner.serve(*runner.requests(route, 50))
     bridge, envs = runner.requests(route, count)
@@ -171,12 +176,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="requests per round and route")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
+    parser.add_argument("--rate-limits", action="store_true", help="count every request in the API rate limit")
+    parser.add_argument("--redis-url", help="with --rate-limits: count in this Redis instead of in this process")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--route", type=int, help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
     sys.stdout, out = open(os.devnull, "w"), sys.stdout  # the app's log lines go to stdout
     if args.child:
-        return child(Path(args.child), args.database_url, args.route, args.requests)
+        return child(Path(args.child), args.database_url, args.route, args.requests, args.rate_limits, args.redis_url)
+    if args.redis_url and not args.rate_limits:
+        raise SystemExit("--redis-url is where --rate-limits counts: give both")
     if args.instructions and not (shutil.which("valgrind") and shutil.which("callgrind_control")):
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install -y valgrind)")
 
@@ -185,9 +194,11 @@ def main() -> None:
     ht.migrate(url, fresh=bool(args.database_url))
     students = ht.seed(url, args.students)
     (folder / "students.json").write_text(json.dumps([dataclasses.asdict(student) for student in students]))
-    runner = Runner(url, students)
+    runner = Runner(url, students, args.rate_limits, args.redis_url)
+    limits = (["--rate-limits"] + (["--redis-url", args.redis_url] if args.redis_url else [])) if args.rate_limits else []
     print(f"{url.split(':')[0]}, {args.students} students; one request at a time through BufferedWSGI; "
-          f"CPU: best of {args.rounds} rounds of {args.requests}", file=out)
+          f"CPU: best of {args.rounds} rounds of {args.requests}; rate limits "
+          f"{('counted in ' + ('Redis' if args.redis_url else 'this process')) if args.rate_limits else 'off'}", file=out)
     header = f"{'route':<38}{'CPU us':>9}{'hello/route':>13}"
     print(header + (f"{'instructions':>15}{'hello/route':>13}" if args.instructions else ""), file=out, flush=True)
     hello_cpu = hello_ir = None
@@ -196,7 +207,7 @@ def main() -> None:
         hello_cpu = hello_cpu or cpu
         line = f"{route[0]:<38}{cpu:>9.0f}{hello_cpu / cpu:>13.1%}"
         if args.instructions:
-            ir = instructions_per_request(folder, url, route, min(args.requests, 200))
+            ir = instructions_per_request(folder, url, route, min(args.requests, 200), limits)
             hello_ir = hello_ir or ir
             line += f"{ir:>15,.0f}{hello_ir / ir:>13.1%}"
         print(line, file=out, flush=True)
