@@ -2,6 +2,10 @@
 
 from collections import Counter
 
+import pytest
+
+from studysync.config import ConfigError
+
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory, PASSWORD
 from tests.support.private_redis import private_redis  # noqa: F401 (fixture)
@@ -76,6 +80,11 @@ def test_a_request_under_the_api_limit_costs_redis_one_command(app_factory, priv
     assert private_redis.commands() - before == Counter(evalsha=10, incrby=10)
     r = client.get("/api/v1/auth/me", headers=kit.student.headers)
     assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) == r.json["retryAfter"] <= 60
+
+
+def test_an_api_limit_that_does_not_parse_stops_the_app_at_start(app_factory):
+    with pytest.raises(ConfigError, match="RATELIMIT_API"):
+        app_factory(ratelimit_api="fifty a minute")
 
 
 def test_college_can_raise_its_own_api_limit(app_factory):
