@@ -17,16 +17,26 @@ import threading
 import time
 from typing import Callable
 
-from limits import RateLimitItem, WindowStats
+from limits import RateLimitItem, WindowStats, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import RateLimiter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .config import ConfigError
+
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT_SECONDS = 1.0
 MAX_RECHECK_SECONDS = 30.0
+
+
+def setting_limits(setting: str, value: str) -> tuple[RateLimitItem, ...]:
+    """A limit setting as written ("50 per minute", "10/second; 500/hour"), or why the app cannot start."""
+    try:
+        return tuple(parse_many(value))
+    except ValueError as error:
+        raise ConfigError(f"{setting} is not a rate limit ({value!r}): {error}") from error
 
 
 class LocalWindows:
@@ -74,12 +84,12 @@ class Counts:
                  clock: Callable[[], float] = time.monotonic):
         self.local, self._clock = local, clock
         self.shared = None
-        self._failures: tuple[type[BaseException], ...] = ()
+        self._failures: type[BaseException] | tuple[type[BaseException], ...] = ()
         if redis_url:
             storage = storage_from_string(redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS,
                                           socket_connect_timeout=REDIS_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
             self.shared, self._storage = strategy(storage), storage
-            self._failures = _as_tuple(storage.base_exceptions)
+            self._failures = storage.base_exceptions
         self._down = False
         self._recheck_at, self._recheck_interval = 0.0, 1.0
         self._recheck_lock = threading.Lock()
@@ -122,7 +132,3 @@ class Counts:
             return True
         finally:
             self._recheck_lock.release()
-
-
-def _as_tuple(exceptions) -> tuple[type[BaseException], ...]:
-    return exceptions if isinstance(exceptions, tuple) else (exceptions,)

@@ -26,9 +26,9 @@ from flask import Flask, current_app, g, request
 from limits import RateLimitItem, parse_many
 from limits.strategies import FixedWindowRateLimiter
 
-from .config import ConfigError, Settings
+from .config import Settings
 from .errors import TooManyRequests
-from .rate_counts import Counts, LocalWindows
+from .rate_counts import Counts, LocalWindows, setting_limits
 
 EXTENSION_KEY = "studysync.api_limit"
 KEY_PREFIX = "studysync"
@@ -77,10 +77,7 @@ def parsed(value: str) -> tuple[RateLimitItem, ...]:
 
 class ApiLimit:
     def __init__(self, settings: Settings):
-        try:
-            parsed(settings.ratelimit_api)
-        except ValueError as error:
-            raise ConfigError(f"RATELIMIT_API is not a rate limit ({settings.ratelimit_api!r}): {error}") from error
+        setting_limits("RATELIMIT_API", settings.ratelimit_api)
         self.counts = Counts(settings.redis_url, FixedWindowRateLimiter, LocalWindows())
 
     def check(self) -> None:

@@ -28,14 +28,14 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from ..config import ConfigError, Settings
 from ..errors import TooManyRequests
 from ..observability.logging import get_logger
-from ..rate_counts import Counts
+from ..rate_counts import Counts, setting_limits
 
 events = get_logger("studysync.events")
 
@@ -54,13 +54,6 @@ class Counter:
     identifiers: tuple[str, ...]
 
 
-def _parse(setting: str, value: str) -> tuple[RateLimitItem, ...]:
-    try:
-        return tuple(parse_many(value))
-    except ValueError as error:
-        raise ConfigError(f"{setting} is not a rate limit ({value!r}): {error}") from error
-
-
 def _networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     try:
         return tuple(ipaddress.ip_network(value, strict=False) for value in values)
@@ -71,9 +64,9 @@ def _networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddres
 class LoginThrottle:
     def __init__(self, settings: Settings):
         self.enabled = settings.ratelimit_enabled
-        self.per_account_address = _parse("RATELIMIT_AUTH", settings.ratelimit_auth)
-        self.per_account = _parse("RATELIMIT_AUTH_ACCOUNT", settings.ratelimit_auth_account)
-        self.per_address = _parse("RATELIMIT_AUTH_IP", settings.ratelimit_auth_ip)
+        self.per_account_address = setting_limits("RATELIMIT_AUTH", settings.ratelimit_auth)
+        self.per_account = setting_limits("RATELIMIT_AUTH_ACCOUNT", settings.ratelimit_auth_account)
+        self.per_address = setting_limits("RATELIMIT_AUTH_IP", settings.ratelimit_auth_ip)
         self.exempt_networks = _networks(settings.ratelimit_auth_exempt_networks)
         self._counts = Counts(settings.redis_url, MovingWindowRateLimiter, MovingWindowRateLimiter(MemoryStorage()))
 
