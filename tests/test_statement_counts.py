@@ -103,7 +103,8 @@ def test_my_groups_cost_two_statements_more_than_authentication(app, client, bus
 
 
 def test_a_dm_thread_costs_the_conversation_and_the_page(app, client, busy_student):
-    """After the token and the URL's user: the conversation with the reader's marker, the page — and
-    no lock when the marker is already at the newest message."""
+    """After the token (which loads the URL's user with the caller): the conversation with the
+    reader's marker, the page — and no lock when the marker is already at the newest message."""
     _, me, friend = busy_student
-    assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) <= 4
+    assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) == 3
+    assert statements_for(app, client, f"/api/v1/dm/{friend.id}/messages", me.headers) <= LIST_MAX

@@ -12,6 +12,7 @@ from typing import Callable
 from flask import Flask, g, request
 from sqlalchemy import bindparam, select
 
+from ..auth.current import USER_PARAMS
 from ..db import db
 from ..errors import NotFound
 
@@ -42,8 +43,14 @@ def register_id(param: str, check_or_model) -> None:
 
 
 def _user_check(value: str) -> bool:
-    """The caller is in their own college already: only someone else's id costs a query."""
-    return value == g.user.id or _user_exists(value)
+    """The caller is in their own college already, and the user the URL names was looked for in it
+    by the token's statement (`auth/current.py`, `g.url_user`): only another user id costs a query."""
+    if value == g.user.id:
+        return True
+    url_user = g.get("url_user")
+    if url_user is not None and url_user[0] == value:
+        return url_user[1] is not None
+    return _user_exists(value)
 
 
 def _own_college(value: str) -> bool:
@@ -56,8 +63,8 @@ def _register_core() -> None:
     register_id("college_id", _own_college)
     global _user_exists
     _user_exists = model_check(User)
-    register_id("user_id", _user_check)
-    register_id("student_id", _user_check)
+    for param in USER_PARAMS:
+        register_id(param, _user_check)
     register_id("session_id", lambda value: True)  # checked against the owner in auth/sessions.py
     register_id("job_id", BulkImportJob)
     from ..models import FriendRequest

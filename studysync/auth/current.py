@@ -12,8 +12,8 @@ from functools import cache, wraps
 from typing import Callable, Mapping
 
 from flask import current_app, g, request
-from sqlalchemy import bindparam, event, select, update
-from sqlalchemy.orm import Session, lazyload, sessionmaker
+from sqlalchemy import and_, bindparam, event, select, update
+from sqlalchemy.orm import Session, aliased, lazyload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db import db, utcnow
@@ -44,30 +44,47 @@ def bearer_token() -> str | None:
     return request.args.get("token") if request.path.endswith("/stream") else None
 
 
+# URL parameters that name a user (api/ids.py checks them against the caller's college): such a
+# user is loaded by the token's own statement, so a route about someone else (the DM thread the
+# app polls every 3 s) does not ask the database again for them.
+USER_PARAMS = ("user_id", "student_id")
+
+
 @cache
-def _token_statement():
+def _token_statement(with_url_user: bool = False):
     """Session, user and college in one statement (the college's email domains load only if read),
-    built once per process."""
-    return (
+    and, when the URL names another user, that user if they are in the caller's college (the
+    tenant rule, written out: the statement runs under all tenants). Built once per process."""
+    statement = (
         select(AuthSession, User, College)
         .join(User, User.id == AuthSession.user_id)
         .outerjoin(College, College.id == User.college_id)
         .where(AuthSession.id == bindparam("session_id"))
         .options(lazyload(College.email_domains))
     )
+    if not with_url_user:
+        return statement
+    url_user = aliased(User, name="url_user")
+    return statement.add_columns(url_user).outerjoin(
+        url_user, and_(url_user.id == bindparam("url_user_id"), url_user.college_id == User.college_id))
 
 
-def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
-    """The user, live session and college behind `token`, or why it is refused."""
+def resolve_token(token: str, url_user_id: str | None = None
+                  ) -> tuple[User, AuthSession, College | None, User | None] | str:
+    """The user, live session and college behind `token`, or why it is refused; with `url_user_id`,
+    also that user when they are in the caller's college (else None)."""
     claims = decode_token(token, current_app.config["SETTINGS"].jwt_secret_key)
     if claims is None:
         return INVALID_TOKEN
     session = db.session
+    parameters = {"session_id": claims.session_id}
+    if url_user_id is not None:
+        parameters["url_user_id"] = url_user_id
     with all_tenants(session):
-        row = session.execute(_token_statement(), {"session_id": claims.session_id}).first()
+        row = session.execute(_token_statement(url_user_id is not None), parameters).first()
     if row is None:
         return INVALID_TOKEN
-    auth_session, user, college = row
+    auth_session, user, college, *url_user = row
     now = utcnow()
     if user.id != claims.user_id or not auth_session.is_live(now) or not user.is_active:
         return INVALID_TOKEN
@@ -75,7 +92,7 @@ def resolve_token(token: str) -> tuple[User, AuthSession, College | None] | str:
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
         _touch(session, auth_session, now)
-    return user, auth_session, college
+    return user, auth_session, college, url_user[0] if url_user else None
 
 
 def _touch(session: Session, auth_session: AuthSession, now) -> None:
@@ -164,12 +181,27 @@ def authenticate_request() -> None:
     token = bearer_token()
     if token is None:
         return
-    resolved = resolve_token(token)
+    url_user_id = _url_user_id()
+    resolved = resolve_token(token, url_user_id)
     if isinstance(resolved, str):
         g.auth_error = resolved
         return
-    g.user, g.auth_session, g.college = resolved
+    g.user, g.auth_session, g.college, url_user = resolved
+    if url_user_id is not None:
+        g.url_user = (url_user_id, url_user)  # for api/ids.py; and the session holds rows weakly
     set_current_college(g.user.college_id)
+
+
+def _url_user_id() -> str | None:
+    """The user the URL names (the first of `USER_PARAMS` it has)."""
+    arguments = request.view_args
+    if not arguments:
+        return None
+    for param in USER_PARAMS:
+        value = arguments.get(param)
+        if value:
+            return str(value)
+    return None
 
 
 def current_user() -> User:
