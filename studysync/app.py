@@ -11,7 +11,7 @@ from . import db as database_module
 from . import observability
 from . import ratelimits
 from . import tenancy
-from .api import guard
+from .api import cors, guard
 from .auth import throttle as login_throttle
 from .api import openapi
 from .auth import current as auth_current
@@ -19,13 +19,12 @@ from .config import Settings, load_config
 from .db import Database
 from .db_timeouts import DatabaseTimeouts
 from .errors import register_error_handlers
-from .extensions import api, cors
+from .extensions import api
 from .models import audit as audit_log
 from .realtime.broker import create_broker
 from .services import embeddings, events
 
 MAX_BODY_BYTES = 1024 * 1024
-CORS_PREFLIGHT_SECONDS = 600
 FORM_ENDPOINTS = {"auth.token", "legacy_seed001.login"}  # OAuth2 password forms
 
 
@@ -85,10 +84,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     events.install(app)  # live events leave after their transaction commits
     _install_matching(app, settings)
 
-    # A browser build of the app sends its token on every poll, so each would be preceded by a
-    # preflight OPTIONS; Max-Age lets the browser keep the answer for 10 minutes instead.
-    cors.init_app(app, resources={r"/api/*": {"origins": _origins(settings.cors_origins)}},
-                  max_age=CORS_PREFLIGHT_SECONDS)
+    cors.install(app, settings.cors_origins)  # which browser pages may read /api answers
     app.before_request(_require_json_bodies)
     guard.install(app)  # raw input checks and security headers, before anything reads the request
     app.before_request(auth_current.authenticate_request)  # before the limiter: limits key on the user
@@ -130,10 +126,6 @@ def _install_matching(app: Flask, settings: Settings) -> None:
     app.extensions["studysync.embedder"] = embedder
     if settings.app_env != "testing" and hasattr(embedder, "start_loading"):
         embedder.start_loading()
-
-
-def _origins(value: str) -> str | list[str]:
-    return "*" if value.strip() == "*" else [o.strip() for o in value.split(",") if o.strip()]
 
 
 def _require_json_bodies() -> None:

@@ -1,6 +1,4 @@
 """Unbound extension objects; `create_app` binds them. Nothing connects at import."""
-from flask_cors import CORS
 from flask_smorest import Api
 
 api = Api()
-cors = CORS()

@@ -42,3 +42,23 @@ def test_with_a_list_of_origins_only_those_pages_may_read_the_answers(app_factor
     stranger = "https://elsewhere.example"
     assert "Access-Control-Allow-Origin" not in client.get("/api/health", headers={"Origin": stranger}).headers
     assert "Access-Control-Allow-Origin" not in preflight(client, "/api/notifications", stranger).headers
+
+
+def test_a_page_can_read_why_its_call_failed(app_factory):
+    """A 401 (token expired: the web app must log in again) or a 404 is read by the page like any
+    answer; without the header the browser would hide it and the app could only see a network error."""
+    client = app_factory(cors_origins=PAGE).test_client()
+    expired = client.get("/api/notifications", headers={"Origin": PAGE, "Authorization": "Bearer not-a-token"})
+    assert expired.status_code == 401
+    assert expired.headers["Access-Control-Allow-Origin"] == PAGE
+    missing = client.get("/api/no-such-route", headers={"Origin": PAGE})
+    assert missing.status_code == 404
+    assert missing.headers["Access-Control-Allow-Origin"] == PAGE
+
+
+def test_an_origin_is_compared_without_case_and_a_preflight_names_what_the_page_may_send(app_factory):
+    client = app_factory(cors_origins="https://App.StudySync.example").test_client()
+    answer = preflight(client, "/api/messages/someone", "https://app.studysync.example")
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://app.studysync.example"
+    assert {"GET", "POST", "PUT", "DELETE"} <= {m.strip() for m in answer.headers["Access-Control-Allow-Methods"].split(",")}
+    assert answer.headers["Access-Control-Allow-Headers"].lower() == "authorization"
