@@ -87,10 +87,19 @@ def count_embedding_misses(owner_type: str, texts: int) -> None:
 
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
     route = route or UNMATCHED_ROUTE
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    key = (method, route, status)
+    series = _request_series.get(key)
+    if series is None:
+        series = _request_series[key] = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+    series[0].inc()
+    series[1].observe(seconds)
     if status == 429:
         RATE_LIMITED.labels(route).inc()
+
+
+# Every request's two series, by (method, route template, status): `labels()` checks and locks on
+# each call, and these few dozen pairs are asked for on every request. As many as the metrics hold.
+_request_series: dict[tuple[str, str, int], tuple] = {}
 
 
 # Installed on the app ----------------------------------------------------------------------------
