@@ -40,6 +40,7 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 
 ROUTES = [("GET /api/v1/auth/me, no token (401)", "GET", "/api/v1/auth/me", None)] + ht.ROUTES + [
     # The app's polling mix (http_throughput.poll) as a caching client sends it: the client holds
@@ -154,10 +155,16 @@ def instructions_per_request(folder: Path, url: str, route: tuple, count: int, l
 
 
 def child(folder: Path, url: str, route_index: int, count: int, counted: bool, redis_url: str | None) -> None:
-    """Under callgrind: warm up, say so, wait for counting to be on, serve, say so, wait to end."""
+    """Under callgrind: warm up, say so, wait for counting to be on, serve, say so, wait to end.
+
+    A request counts as use of its login session at most once a minute (`auth/current.py`: an
+    UPDATE at the commit). Every session is made due before the warm-up, so the warm-up writes them
+    all and none falls due while counting (well under a minute): the count is the same run to run,
+    whenever the minute since the last route's requests ends."""
     runner = Runner(url, [ht.Student(**fields) for fields in json.loads((folder / "students.json").read_text())],
                     counted, redis_url)
     route = ([HELLO] + ROUTES)[route_index]
+    _make_sessions_due(url)
     runner.serve(*runner.requests(route, 50))
     bridge, envs = runner.requests(route, count)
     (folder / "ready").touch()
@@ -167,6 +174,17 @@ def child(folder: Path, url: str, route_index: int, count: int, counted: bool, r
     (folder / "done").touch()
     while (folder / "done").exists():
         time.sleep(0.05)
+
+
+def _make_sessions_due(url: str) -> None:
+    from sqlalchemy import create_engine, update
+
+    from studysync.models import AuthSession
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(update(AuthSession.__table__).values(last_used_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    engine.dispose()
 
 
 def main() -> None:
