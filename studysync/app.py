@@ -131,8 +131,10 @@ def _install_matching(app: Flask, settings: Settings) -> None:
 def _require_json_bodies() -> None:
     """A body that is not JSON is a 415 (the OAuth2 token route takes a form). A chunked body has no
     Content-Length but is a body all the same."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    if request.method not in ("POST", "PUT", "PATCH") or not (request.content_length or chunked):
+    if not (request.content_length or chunked):
         return
     if request.endpoint in FORM_ENDPOINTS:
         return

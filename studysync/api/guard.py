@@ -84,22 +84,35 @@ def _check_body() -> None:
         _check_pairs(request.form.items(multi=True))
 
 
-def _check_chunked_size() -> None:
+def _check_chunked_size(environ: dict) -> None:
     """A chunked body has no Content-Length for werkzeug to compare with MAX_CONTENT_LENGTH, and its
     bounded stream stops quietly at the limit (the rest would be parsed as if it were the whole body).
     Reading it here, any body that reaches the limit is a 413 like one announced too large."""
-    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+    if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower() or request.content_length is not None:
         return
     limit = request.max_content_length
     if limit is not None and len(request.get_data(cache=True)) >= limit:
         raise RequestEntityTooLarge()
 
 
+def _check_headers(environ: dict) -> None:
+    """The headers as the server handed them over (`HTTP_*`, `CONTENT_TYPE`, `CONTENT_LENGTH`) are
+    searched as one text; only when it holds bad text are they checked one by one, through werkzeug,
+    to name the header. Building werkzeug's view of each header cost more than the check itself: the
+    guard was ~170,000 instructions of every request (6% of an authenticated read)."""
+    text = "\n".join([f"{key}\x1f{value}" for key, value in environ.items()
+                       if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")])
+    if BAD_TEXT.search(text):
+        _check_pairs(request.headers.items())
+
+
 def check_raw_input() -> None:
-    _check_chunked_size()
-    _check_pairs(request.args.items(multi=True))
+    environ = request.environ
+    _check_chunked_size(environ)
+    if environ.get("QUERY_STRING"):  # most calls have none: nothing to parse
+        _check_pairs(request.args.items(multi=True))
     _check_pairs((request.view_args or {}).items())
-    _check_pairs(request.headers.items())
+    _check_headers(environ)
     _check_body()
 
 
