@@ -85,6 +85,11 @@ def count_embedding_misses(owner_type: str, texts: int) -> None:
         EMBEDDING_CACHE_MISSES.labels(owner_type).inc(texts)
 
 
+# Every request's two series, by (method, route template, status): `labels()` checks and locks on
+# each call, and these few dozen pairs are asked for on every request. As many as the metrics hold.
+_request_series: dict[tuple[str, str, int], tuple] = {}
+
+
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
     route = route or UNMATCHED_ROUTE
     key = (method, route, status)
@@ -96,10 +101,6 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
     if status == 429:
         RATE_LIMITED.labels(route).inc()
 
-
-# Every request's two series, by (method, route template, status): `labels()` checks and locks on
-# each call, and these few dozen pairs are asked for on every request. As many as the metrics hold.
-_request_series: dict[tuple[str, str, int], tuple] = {}
 
 
 # Installed on the app ----------------------------------------------------------------------------
