@@ -213,7 +213,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if _deferred_begin():
-            connection.exec_driver_sql("BEGIN")
+            # Straight to the driver: a deferred BEGIN takes no lock and cannot fail as a statement
+            # can, and SQLAlchemy's statement path (events, a cursor, its result) was ~4% of an
+            # authenticated read.
+            connection.connection.driver_connection.execute("BEGIN")
             return
         queued = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
