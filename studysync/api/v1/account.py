@@ -5,12 +5,11 @@ who may call them.
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user
 from ...schemas.account import ForgotPasswordSchema, ResetPasswordSchema, TemporaryPasswordSchema
 from ...schemas.common import envelope, reply
 from ...services import account_recovery
+from .blueprint import Blueprint
 from .common import client_info
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1", description="Password resets")

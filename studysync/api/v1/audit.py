@@ -1,12 +1,11 @@
 """The audit log: a college's admins read their college's entries, the sysadmin everyone's."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.audit import AuditEntrySchema, AuditQuerySchema
 from ...schemas.common import envelope, reply
 from ...services import audit
+from .blueprint import Blueprint
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit log of staff actions")
 

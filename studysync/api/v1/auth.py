@@ -1,8 +1,6 @@
 """Staff login, sessions and passwords."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_session, current_user, login_required, sessions
 from ...schemas.auth import (
     LoginResultSchema,
@@ -15,6 +13,7 @@ from ...schemas.auth import (
     TokenResultSchema,
 )
 from ...schemas.common import envelope, reply
+from .blueprint import Blueprint
 from .common import client_info, subdomain_from_host
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login, sessions and passwords")

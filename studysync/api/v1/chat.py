@@ -2,8 +2,6 @@
 deleting, reactions and the read marker. Who may do what: `services/chat.py`."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...models import GroupMessage
 from ...schemas.chat import (
@@ -17,6 +15,7 @@ from ...schemas.chat import (
 from ...schemas.common import CursorQuerySchema, cursor_envelope, envelope, reply
 from ...services import chat
 from ..ids import register_id
+from .blueprint import Blueprint
 
 register_id("message_id", GroupMessage)
 

@@ -5,8 +5,6 @@ for admins and its teacher. (The auto-form route belongs to the matching bluepri
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...models import Classroom
 from ...schemas.classroom import (
@@ -21,6 +19,7 @@ from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.group import GroupSchema
 from ...services import classrooms, groups
 from ..ids import register_id
+from .blueprint import Blueprint
 
 register_id("classroom_id", Classroom)  # another college's classroom is a 404 before any view
 

@@ -1,8 +1,6 @@
 """Colleges: onboarding (sysadmin), features, settings (the college's admin)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.college import (
     CollegeCreatedSchema,
@@ -16,6 +14,7 @@ from ...schemas.college import (
 )
 from ...schemas.common import envelope, reply
 from ...services import colleges
+from .blueprint import Blueprint
 
 blp = Blueprint("colleges", __name__, url_prefix="/api/v1/colleges", description="Colleges (tenants)")
 

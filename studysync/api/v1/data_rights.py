@@ -5,12 +5,11 @@ the services decide who may call them.
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user
 from ...schemas.account import EraseSelfSchema, ErasedSchema, OffboardedSchema, OffboardSchema
 from ...schemas.common import envelope, reply
 from ...services import data_export, erasure, offboarding
+from .blueprint import Blueprint
 
 blp = Blueprint("data_rights", __name__, url_prefix="/api/v1",
                 description="Personal data export and erasure, college archive and offboarding")

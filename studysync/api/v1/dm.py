@@ -2,8 +2,6 @@
 caller's conversations. Reading a thread marks it read up to the newest message returned."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.common import (
     CursorQuerySchema,
@@ -18,6 +16,7 @@ from ...schemas.social import (
     DirectMessageSchema,
 )
 from ...services import direct_messages
+from .blueprint import Blueprint
 
 blp = Blueprint("dm", __name__, url_prefix="/api/v1", description="Direct messages (feature chat)")
 

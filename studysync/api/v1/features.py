@@ -1,12 +1,12 @@
 """`GET /api/v1/features`: the feature names StudySync knows and what each gates."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ...auth import login_required
 from ...features import FEATURES
 from ...schemas.common import envelope, reply
+from .blueprint import Blueprint
 
 blp = Blueprint("features", __name__, url_prefix="/api/v1/features", description="Known features")
 

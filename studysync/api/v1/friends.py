@@ -1,8 +1,6 @@
 """Friends (feature `social`): requests answered by the addressee, the caller's friends, unfriending."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.common import PageQuerySchema, envelope, reply
 from ...schemas.social import (
@@ -13,6 +11,7 @@ from ...schemas.social import (
     FriendSchema,
 )
 from ...services import friends
+from .blueprint import Blueprint
 
 blp = Blueprint("friends", __name__, url_prefix="/api/v1/friends", description="Friends (feature social)")
 

@@ -7,8 +7,6 @@ member) or "pending" (request group; the leader gets a `join_request` notificati
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...models import StudyGroup
 from ...schemas.common import PageQuerySchema, envelope, reply
@@ -27,6 +25,7 @@ from ...schemas.group import (
 )
 from ...services import groups
 from ..ids import register_id
+from .blueprint import Blueprint
 
 register_id("group_id", StudyGroup)  # another college's group is a 404 before any view
 

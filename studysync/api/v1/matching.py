@@ -5,8 +5,6 @@ The auto-form route lives here rather than in classrooms.py so the whole feature
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
 from ...schemas.matching import (
@@ -18,6 +16,7 @@ from ...schemas.matching import (
     SearchResultSchema,
 )
 from ...services import auto_form, recommendations, search
+from .blueprint import Blueprint
 
 blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="AI matching")
 

@@ -11,8 +11,6 @@ transaction; the live `notification.created` event waits in
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...models import Notification
 from ...schemas.common import envelope, reply
@@ -25,6 +23,7 @@ from ...schemas.notification import (
 from ...services import notifications
 from .. import conditional
 from ..ids import register_id
+from .blueprint import Blueprint
 
 register_id("notification_id", Notification)  # the owner check is in the service
 

@@ -5,12 +5,11 @@ college may read it, and the email shows only when `policies.can_see_email` allo
 """
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
 from ...schemas.profile import ProfileSchema, ProfileUpdateSchema
 from ...services import profiles
+from .blueprint import Blueprint
 
 blp = Blueprint("profiles", __name__, url_prefix="/api/v1", description="Learning profiles")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
-from flask_smorest import Blueprint
 
 from ...auth import current_session, current_user, login_required, sessions
 from ...schemas.auth import PasswordChangeSchema
@@ -21,6 +20,7 @@ from ...schemas.student import (
     StudentUpdateSchema,
 )
 from ...services import bulk_import, roster_export, students
+from .blueprint import Blueprint
 from .common import client_info
 from .csv_reply import csv_response, wants_csv
 

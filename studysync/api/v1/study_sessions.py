@@ -14,7 +14,6 @@ tenant check for every route.
 from __future__ import annotations
 
 from flask import Response, request, url_for
-from flask_smorest import Blueprint
 
 from ...auth import current_user, login_required
 from ...models import StudySession
@@ -32,6 +31,7 @@ from ...schemas.study_session import (
 )
 from ...services import study_sessions
 from ..ids import register_id
+from .blueprint import Blueprint
 
 register_id("study_session_id", StudySession)  # another college's session is a 404 before any view
 

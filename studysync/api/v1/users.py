@@ -1,12 +1,11 @@
 """College staff, managed by the college's admins."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ...auth import current_user, login_required
 from ...schemas.common import envelope, reply
 from ...schemas.user import StaffCreateSchema, StaffListQuerySchema, StaffSchema, StaffUpdateSchema
 from ...services import roster_export, users
+from .blueprint import Blueprint
 from .csv_reply import csv_response, wants_csv
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Staff (admins and teachers)")

@@ -79,6 +79,22 @@ def test_a_missing_required_field_is_named(client):
     assert "password" in body["errors"]
 
 
+def test_requests_validated_at_once_each_get_their_own_errors(app):
+    """A route's argument schema is built once and shared by every request (api/v1/blueprint.py):
+    bodies validated at the same moment on many threads each get the errors of their own fields."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"email": "admin@c1.edu"}, {"password": "x"}, {"email": "not-an-email", "password": "x"}] * 16
+
+    def login(body: dict) -> set[str]:
+        response = app.test_client().post("/api/v1/auth/login", json=body)
+        return set(assert_envelope(response, 400)["errors"])
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(login, bodies))
+    assert answers == [{"password"}, {"email"}, {"email"}] * 16
+
+
 def test_no_token_is_a_401_missing_header(client):
     assert_envelope(client.get("/api/v1/auth/me"), 401, "Missing Authorization header")
 
