@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from marshmallow import Schema, fields, post_dump
 
+from studysync.models import User
+from studysync.schemas.auth import MeSchema
 from studysync.schemas.common import UTCDateTime, envelope, reply
 from studysync.schemas.compiled import CompiledDump
 from studysync.schemas.group import MyGroupSchema
@@ -120,3 +122,15 @@ def test_the_hot_lists_dump_as_marshmallow_does():
     body = {**reply(notes, "Notifications retrieved", pagination), "unread_count": 1}
     assert NotificationListEnvelope().dump(body) == plain(NotificationListEnvelope).dump(body)
     assert NotificationListEnvelope().dump(body)["data"][1]["read"] is True
+
+
+def test_the_callers_own_record_dumps_as_marshmallow_does():
+    """GET /api/v1/auth/me dumps the caller's ORM row through planned steps, a nullable college
+    and a renamed field (`user_id` is the row's `id`) included."""
+    user = User(id="u1", name="Ada", email="ada@c1.edu", role="sysadmin", college_id=None, status="active",
+                created_at=WHEN, must_change_password=False)
+    body = reply(user, "Current user")
+    schema = envelope(MeSchema)()
+    assert isinstance(schema, CompiledDump)
+    assert schema.dump(body) == plain(type(schema)).dump(body)
+    assert schema.dump(body)["data"]["user_id"] == "u1" and schema.dump(body)["data"]["college_id"] is None

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from .common import Email, Password, TrimmedString, UTCDateTime
+from .compiled import CompiledDump
 
 
 class LoginSchema(Schema):
@@ -38,7 +39,7 @@ class PasswordChangeSchema(Schema):
     new_password = Password(required=True)
 
 
-class MeSchema(Schema):
+class MeSchema(CompiledDump):  # GET /api/v1/auth/me (issue 15): dumped through planned steps
     user_id = fields.String(attribute="id")
     name = fields.String()
     email = fields.String()
