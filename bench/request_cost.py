@@ -2,8 +2,9 @@
 
 bench/http_throughput.py measures through the server and wrk, and its figures move with whatever
 else the machine runs. This one runs each route of issue 15's table (and a request without a
-token, which only passes the hooks every request passes, and the two routes of the app's polling
-mix as a revalidating client meets them: a 304) through the same bridge the worker uses
+token, which only passes the hooks every request passes, the DM thread as a client without
+validators polls it, and the two routes of the app's polling mix as a revalidating client meets
+them: a 304) through the same bridge the worker uses
 (`studysync.asgi.BufferedWSGI`), one request at a time, on a database seeded as http_throughput
 seeds it. It prints the CPU time per request (thread time, best of `--rounds`) and the hello's cost
 as a share of the route's: the share of the hello's throughput the route would reach if the server
@@ -43,8 +44,10 @@ import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 ROUTES = [("GET /api/v1/auth/me, no token (401)", "GET", "/api/v1/auth/me", None)] + ht.ROUTES + [
-    # The app's polling mix (http_throughput.poll) as a caching client sends it: the client holds
+    # The app's polling mix (http_throughput.poll): the DM thread as a client without validators
+    # gets it (the whole thread), then both polls as a caching client sends them: the client holds
     # the current ETag and the answer is a 304.
+    ("GET /api/messages/{peer}", "GET", "/api/messages/{peer}", None),
     ("GET /api/messages/{peer} (304)", "GET", "/api/messages/{peer}", None),
     ("GET /api/notifications (304)", "GET", "/api/notifications", None),
 ]
