@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Callable
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from ..access import allow
 from ..db import db, new_id, utc_iso, utcnow
@@ -130,7 +130,7 @@ def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
         return ThreadPoll(version, None)
     if conversation_id is None:
         return ThreadPoll(version, CursorPage([], False))
-    rows = db.session.execute(_messages_statement().limit(limit + 1), {"conversation_id": conversation_id}).all()
+    rows = db.session.execute(_messages_statement(), {"conversation_id": conversation_id, "limit": limit + 1}).all()
     return ThreadPoll(version, _latest(actor, other, conversation_id, (read_at, read_id), rows, limit))
 
 
@@ -147,11 +147,15 @@ def _conversation_and_marker_statement():
 
 @cache
 def _messages_statement():
-    """A conversation's messages, newest first (the index's order, read backwards)."""
+    """A conversation's newest `limit` messages, newest first (the index's order, read backwards).
+    The limit is a named parameter, as in `queries.bounded`: `.limit(n)` per request made a new
+    statement object per poll, whose cache key SQLAlchemy worked out and whose tenant criteria
+    `tenancy._scoped` added anew each time."""
     message = DirectMessage
     return (select(message.id, message.sender_id, message.receiver_id, message.content, message.created_at)
             .where(message.conversation_id == bindparam("conversation_id"))
-            .order_by(message.created_at.desc(), message.id.desc()))
+            .order_by(message.created_at.desc(), message.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
 
 
 def _latest(actor: User, other: User, conversation_id: str, marker: tuple, rows, limit: int

@@ -82,6 +82,20 @@ def test_an_unchanged_thread_answers_304_and_a_new_message_200(client, pair):
     assert [m["content"] for m in changed.get_json()["messages"]] == ["first", "second"]
 
 
+def test_a_long_thread_shows_its_newest_messages_oldest_first(app, client, pair):
+    """The poll reads the newest `MAX_LIMIT` messages (the limit a parameter of one statement built
+    once per process), whatever the database."""
+    from studysync.services.direct_messages import MAX_LIMIT
+
+    from ..v1.test_dm import send_many
+
+    kit, me, friend = pair
+    send_many(app, kit.id, friend, me.id, [f"m{i}" for i in range(MAX_LIMIT + 2)])
+    shown = client.get(f"/api/messages/{friend.id}", headers=me.headers)
+    assert shown.status_code == 200, shown.get_json()
+    assert [m["content"] for m in shown.get_json()["messages"]] == [f"m{i}" for i in range(2, MAX_LIMIT + 2)]
+
+
 def test_a_renamed_correspondent_changes_the_thread(client, pair):
     kit, me, friend = pair
     path = f"/api/messages/{friend.id}"
