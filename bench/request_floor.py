@@ -30,12 +30,13 @@ import time  # noqa: E402
 from typing import Callable  # noqa: E402
 
 ht = request_cost.ht
-AUTH_ME = next(route for route in request_cost.ROUTES if route[0] == "GET /api/v1/auth/me")
-NO_TOKEN = request_cost.ROUTES[0]
+AUTH_ME, NO_TOKEN = (next(route for route in request_cost.ROUTES if route[0] == label)
+                     for label in ("GET /api/v1/auth/me", "GET /api/v1/auth/me, no token (401)"))
 
 
 def best_cpu(operation: Callable[[], object], count: int, rounds: int) -> float:
-    """CPU µs of one `operation` (thread time, best of `rounds` runs of `count`, after a warm-up)."""
+    """CPU µs of one `operation` (thread time, best of `rounds` runs of `count`, after a warm-up),
+    as `request_cost.cpu_per_request` measures a route."""
     for _ in range(min(count, 200)):
         operation()
     best = float("inf")
@@ -120,28 +121,23 @@ def main() -> None:
     runner = request_cost.Runner(url, students)
     app = runner.app.app
 
-    def route(label_route: tuple) -> Callable[[], None]:
-        bridge, environs = runner.requests(label_route, args.operations)
-        turn = iter(range(10 ** 12))
-        return lambda: bridge._run(dict(environs[next(turn) % len(environs)]))
-
     print(f"{url.split(':')[0]}; CPU per operation (thread time), best of {args.rounds} rounds of "
           f"{args.operations}", file=out)
     print(f"{'operation':<52}{'CPU us':>9}{'x hello':>10}", file=out, flush=True)
     hello = None
 
-    def report(label: str, operation: Callable[[], object]) -> None:
+    def report(label: str, cpu: float) -> None:
         nonlocal hello
-        cpu = best_cpu(operation, args.operations, args.rounds)
         hello = hello or cpu
         print(f"{label:<52}{cpu:>9.1f}{cpu / hello:>10.2f}", file=out, flush=True)
 
-    report("bare Flask hello, through the worker's bridge", route(request_cost.HELLO))
-    report("GET /api/v1/auth/me, no token: the hooks alone", route(NO_TOKEN))
-    report("GET /api/v1/auth/me", route(AUTH_ME))
+    for label, route in (("bare Flask hello, through the worker's bridge", request_cost.HELLO),
+                         ("GET /api/v1/auth/me, no token: the hooks alone", NO_TOKEN),
+                         ("GET /api/v1/auth/me", AUTH_ME)):
+        report(label, request_cost.cpu_per_request(runner, route, args.operations, args.rounds))
     with app.test_request_context():  # what a request's code runs in (SQLite begins DEFERRED there)
         for label, operation in token_layers(app, students[0].token):
-            report(label, operation)
+            report(label, best_cpu(operation, args.operations, args.rounds))
     shutil.rmtree(folder, ignore_errors=True)
 
 

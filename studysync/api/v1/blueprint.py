@@ -3,7 +3,8 @@
 webargs parses a request's query or body with the schema `@blp.arguments(...)` was given. Given a
 schema class, as every v1 route gives it, webargs builds a new instance for every request it parses,
 and marshmallow's `Schema.__init__` copies every declared field: ~3% of the instructions of a
-listing such as `GET /api/v1/groups/mine`. Here the class becomes an instance once, when the route is declared.
+listing such as `GET /api/v1/groups/mine`. Here the class becomes an instance once, when the route
+is declared.
 
 Sharing it between requests and threads is safe because loading keeps nothing on the schema (a
 load's errors and results are its own; our argument schemas have no hooks or fields that store
