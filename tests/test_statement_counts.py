@@ -103,8 +103,9 @@ def test_my_groups_cost_two_statements_more_than_authentication(app, client, bus
 
 
 def test_a_dm_thread_costs_the_conversation_and_the_page(app, client, busy_student):
-    """After the token (which loads the URL's user with the caller): the conversation with the
-    reader's marker, the page — and no lock when the marker is already at the newest message."""
+    """The app's thread: the token's statement loads the URL's user and the conversation with the
+    reader's marker, then the page — and no lock when the marker is already at the newest message.
+    The v1 thread reads the conversation on its own."""
     _, me, friend = busy_student
-    assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) == 3
+    assert statements_for(app, client, f"/api/messages/{friend.id}", me.headers) == 2
     assert statements_for(app, client, f"/api/v1/dm/{friend.id}/messages", me.headers) <= LIST_MAX

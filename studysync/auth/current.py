@@ -7,9 +7,10 @@ user's college — never from the body or the query string.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, wraps
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import current_app, g, request
 from sqlalchemy import and_, bindparam, event, select, update
@@ -50,11 +51,39 @@ def bearer_token() -> str | None:
 USER_PARAMS = ("user_id", "student_id")
 
 
+@dataclass(frozen=True, eq=False)
+class Companion:
+    """What a route's service reads first about the caller and the user its URL names, loaded by the
+    token's own statement instead of by a statement of its own (`loads_with_token`): the DM thread
+    the app polls every 3 s is then one statement, 304 or not.
+
+    `columns` come with `joins`, outer joins as (target, on clause), where `User` is the caller.
+    The statement runs under all tenants, so each clause keeps to the caller's college itself.
+    `parameters(caller id, URL user id)` binds what they name; the view reads the columns back
+    with `companion_row()` and hands them to its service. A companion is compared by identity:
+    each is one module-level object, and the token's statement is built once per companion."""
+
+    columns: tuple
+    joins: tuple[tuple[Any, Any], ...]
+    parameters: Callable[[str, str], dict[str, Any]]
+
+
+def loads_with_token(companion: Companion) -> Callable[[Callable], Callable]:
+    """Marks a view whose URL names a user: the token's statement also loads `companion`."""
+
+    def mark(view: Callable) -> Callable:
+        view.token_companion = companion  # kept by functools.wraps on the wrappers around it
+        return view
+
+    return mark
+
+
 @cache
-def _token_statement(with_url_user: bool = False):
+def _token_statement(with_url_user: bool = False, companion: Companion | None = None):
     """Session, user and college in one statement (the college's email domains load only if read),
     and, when the URL names another user, that user if they are in the caller's college (the
-    tenant rule, written out: the statement runs under all tenants). Built once per process."""
+    tenant rule, written out: the statement runs under all tenants), and the route's companion
+    columns. Built once per process."""
     statement = (
         select(AuthSession, User, College)
         .join(User, User.id == AuthSession.user_id)
@@ -65,26 +94,39 @@ def _token_statement(with_url_user: bool = False):
     if not with_url_user:
         return statement
     url_user = aliased(User, name="url_user")
-    return statement.add_columns(url_user).outerjoin(
+    statement = statement.add_columns(url_user).outerjoin(
         url_user, and_(url_user.id == bindparam("url_user_id"), url_user.college_id == User.college_id))
+    if companion is None:
+        return statement
+    statement = statement.add_columns(*companion.columns)
+    for target, on in companion.joins:
+        statement = statement.outerjoin(target, on)
+    return statement
 
 
-def resolve_token(token: str, url_user_id: str | None = None
-                  ) -> tuple[User, AuthSession, College | None, User | None] | str:
+TokenCheck = tuple[User, AuthSession, College | None, User | None, tuple | None]
+
+
+def resolve_token(token: str, url_user_id: str | None = None, companion: Companion | None = None
+                  ) -> TokenCheck | str:
     """The user, live session and college behind `token`, or why it is refused; with `url_user_id`,
-    also that user when they are in the caller's college (else None)."""
+    also that user when they are in the caller's college (else None), and `companion`'s columns."""
     claims = decode_token(token, current_app.config["SETTINGS"].jwt_secret_key)
     if claims is None:
         return INVALID_TOKEN
     session = db.session
     parameters = {"session_id": claims.session_id}
-    if url_user_id is not None:
+    if url_user_id is None:
+        companion = None
+    else:
         parameters["url_user_id"] = url_user_id
+        if companion is not None:
+            parameters.update(companion.parameters(claims.user_id, url_user_id))
     with all_tenants(session):
-        row = session.execute(_token_statement(url_user_id is not None), parameters).first()
+        row = session.execute(_token_statement(url_user_id is not None, companion), parameters).first()
     if row is None:
         return INVALID_TOKEN
-    auth_session, user, college, *url_user = row
+    auth_session, user, college = row[:3]
     now = utcnow()
     if user.id != claims.user_id or not auth_session.is_live(now) or not user.is_active:
         return INVALID_TOKEN
@@ -92,7 +134,8 @@ def resolve_token(token: str, url_user_id: str | None = None
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
         _touch(session, auth_session, now)
-    return user, auth_session, college, url_user[0] if url_user else None
+    url_user = row[3] if url_user_id is not None else None
+    return user, auth_session, college, url_user, tuple(row[4:]) if companion is not None else None
 
 
 def _touch(session: Session, auth_session: AuthSession, now) -> None:
@@ -176,17 +219,18 @@ def session_problems(sessions: Mapping[str, str]) -> dict[str, str]:
 
 
 def authenticate_request() -> None:
-    g.user = g.auth_session = g.college = None
+    g.user = g.auth_session = g.college = g.companion_row = None
     g.auth_error = MISSING_HEADER
     token = bearer_token()
     if token is None:
         return
     url_user_id = _url_user_id()
-    resolved = resolve_token(token, url_user_id)
+    view = current_app.view_functions.get(request.endpoint) if url_user_id is not None else None
+    resolved = resolve_token(token, url_user_id, getattr(view, "token_companion", None))
     if isinstance(resolved, str):
         g.auth_error = resolved
         return
-    g.user, g.auth_session, g.college, url_user = resolved
+    g.user, g.auth_session, g.college, url_user, g.companion_row = resolved
     if url_user_id is not None:
         g.url_user = (url_user_id, url_user)  # for api/ids.py; and the session holds rows weakly
     set_current_college(g.user.college_id)
@@ -212,6 +256,13 @@ def current_user() -> User:
     if user.must_change_password and request.endpoint not in OPEN_WITH_TEMPORARY_PASSWORD:
         raise Forbidden(MUST_CHANGE_PASSWORD, errors={"password": ["change it with PUT /api/v1/auth/password"]})
     return user
+
+
+def companion_row() -> tuple | None:
+    """The columns of the route's `Companion`, as the token's statement read them (None when the
+    route has none, or the URL named no user)."""
+    current_user()
+    return g.companion_row
 
 
 def current_session() -> AuthSession:

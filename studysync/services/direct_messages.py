@@ -23,6 +23,7 @@ from typing import Any, Callable
 from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from ..access import allow
+from ..auth.current import Companion
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
@@ -111,20 +112,24 @@ class ThreadPoll:
 
 @allow(*COLLEGE_ROLES, feature="chat")
 def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
-                unchanged: Callable[[str], bool] | None = None) -> ThreadPoll:
+                unchanged: Callable[[str], bool] | None = None, head: tuple | None = None) -> ThreadPoll:
     """What the app polls every 3 s: the newest `limit` messages, unless `unchanged(version)` says
     the caller holds them already — then the conversation's row alone answers (no messages
     loaded, nothing locked). Reading marks the thread read as `thread()` does.
+
+    `head` is `THREAD_HEAD`'s columns when the token's statement read them already (the app's
+    route: `auth/current.py`'s `Companion`); otherwise they are read here.
 
     Two statements, not one: joined to the conversation, the messages would come out of the index
     in thread order only on some databases — PostgreSQL would read and sort a whole long thread on
     every poll — while by the conversation's id they are the index's last `limit` entries."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     other = classmate_or_404(actor, other_id, self_message="You have no conversation with yourself", active=False)
-    low, high = ordered_pair(actor.id, other.id)
-    row = db.session.execute(_conversation_and_marker_statement(),
-                             {"low": low, "high": high, "user_id": actor.id}).first()
-    conversation_id, newest, read_at, read_id = row if row is not None else (None, None, None, None)
+    if head is None:
+        low, high = ordered_pair(actor.id, other.id)
+        head = db.session.execute(_conversation_and_marker_statement(),
+                                  {"low": low, "high": high, "user_id": actor.id}).first()
+    conversation_id, newest, read_at, read_id = head if head is not None else (None, None, None, None)
     version = f"{newest or '-'}|{actor.name}|{other.name}"  # message ids are never reused
     if unchanged is not None and unchanged(version):
         return ThreadPoll(version, None)
@@ -136,9 +141,30 @@ def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
 
 # Built once per process: the app polls a thread every 3 s. Columns, not ORM rows.
 
+def _head_parameters(caller_id: str, other_id: str) -> dict[str, str]:
+    low, high = ordered_pair(caller_id, other_id)
+    return {"head_low": low, "head_high": high}
+
+
+# The pair's conversation (its id and newest message) and the caller's marker, as the token's
+# statement reads them for the app's thread route, the caller being `User` there. The statement runs
+# under all tenants: the conversation is looked for in the caller's college only (the marker's
+# composite foreign key keeps it to its conversation's).
+THREAD_HEAD = Companion(
+    columns=(DirectConversation.id, DirectConversation.last_message_id,
+             DirectReadMarker.last_read_at, DirectReadMarker.last_read_message_id),
+    joins=((DirectConversation, and_(DirectConversation.user_low_id == bindparam("head_low"),
+                                     DirectConversation.user_high_id == bindparam("head_high"),
+                                     DirectConversation.college_id == User.college_id)),
+           (DirectReadMarker, and_(DirectReadMarker.conversation_id == DirectConversation.id,
+                                   DirectReadMarker.user_id == User.id))),
+    parameters=_head_parameters,
+)
+
+
 @cache
 def _conversation_and_marker_statement():
-    """The pair's conversation (its id and newest message) and the reader's marker."""
+    """THREAD_HEAD's columns, on their own: the pair's conversation and the reader's marker."""
     conv, marker = DirectConversation, DirectReadMarker
     return (select(conv.id, conv.last_message_id, marker.last_read_at, marker.last_read_message_id)
             .outerjoin(marker, and_(marker.conversation_id == conv.id, marker.user_id == bindparam("user_id")))

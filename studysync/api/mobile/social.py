@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...auth.current import current_user
+from ...auth.current import companion_row, current_user, loads_with_token
 from ...db import utc_iso
 from ...services import direct_messages, friends
 from .. import conditional
@@ -62,11 +62,14 @@ def send_message():
 
 
 @bp.get("/messages/<user_id>")
+@loads_with_token(direct_messages.THREAD_HEAD)
 def dm_thread(user_id: str):
-    """Polled every 3 s: unchanged since the client's ETag → 304 before any message is loaded."""
+    """Polled every 3 s: unchanged since the client's ETag → 304 before any message is loaded, from
+    the one statement that also checked the token."""
     user = current_user()
     validator = conditional.Validator(THREAD_ROUTE, user)
-    polled = direct_messages.poll_thread(user, user_id, limit=direct_messages.MAX_LIMIT, unchanged=validator.unchanged)
+    polled = direct_messages.poll_thread(user, user_id, limit=direct_messages.MAX_LIMIT,
+                                         unchanged=validator.unchanged, head=companion_row())
     if polled.page is None:
         return validator.not_modified(polled.version)
     return validator.tagged(_ok(messages=[_message(m) for m in polled.page.items]), polled.version)

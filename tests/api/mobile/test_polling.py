@@ -82,6 +82,29 @@ def test_an_unchanged_thread_answers_304_and_a_new_message_200(client, pair):
     assert [m["content"] for m in changed.get_json()["messages"]] == ["first", "second"]
 
 
+def test_a_thread_shows_its_own_pair_only_and_starts_empty(client, factory, pair):
+    """The conversation is looked up by the token's own statement (`auth/current.py`'s
+    `Companion`): by the pair, in the caller's college, whoever else talks to either of them."""
+    kit, me, friend = pair
+    classmate = factory.student_in(kit)
+    elsewhere = factory.college(students_count=1).students[0]
+    path = f"/api/messages/{friend.id}"
+    empty = client.get(path, headers=me.headers)
+    etag = tagged(empty)
+    assert empty.get_json()["messages"] == []
+    assert_not_modified(revalidate(client, path, me, etag), etag)
+
+    send(client, classmate, friend, "to the friend")  # their conversations, not ours
+    send(client, classmate, me, "to me")
+    assert_not_modified(revalidate(client, path, me, etag), etag)
+    send(client, friend, me, "ours")
+    changed = revalidate(client, path, me, etag)
+    tagged(changed)
+    assert [m["content"] for m in changed.get_json()["messages"]] == ["ours"]
+    assert client.get(f"/api/messages/{elsewhere.id}", headers=me.headers).status_code == 404
+    assert client.get(f"/api/messages/{me.id}", headers=elsewhere.headers).status_code == 404
+
+
 def test_a_long_thread_shows_its_newest_messages_oldest_first(app, client, pair):
     """The poll reads the newest `MAX_LIMIT` messages (the limit a parameter of one statement built
     once per process), whatever the database."""
@@ -165,8 +188,8 @@ def test_a_304_loads_nothing_and_a_poll_locks_nothing(app, client, pair):
     assert len(statements) == 2, statements  # the token, the version
     with counted(app) as statements:
         assert revalidate(client, thread, me, thread_tag).status_code == 304
-    assert len(statements) == 2, statements  # the token with the URL's user, the conversation
+    assert len(statements) == 1, statements  # the token, with the URL's user and the conversation
     with counted(app) as statements:  # no validator: the whole thread, but its marker is already there
         assert client.get(thread, headers=me.headers).status_code == 200
-    assert len(statements) == 3, statements
+    assert len(statements) == 2, statements
     assert not [s for s in statements if "FOR UPDATE" in s.upper() or s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
