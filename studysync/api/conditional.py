@@ -30,6 +30,11 @@ def etag_for(route: str, user: User, version: str) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
+def revalidating() -> bool:
+    """Does the client hold a tag (`If-None-Match`)? Only then is a version read on its own."""
+    return bool(request.if_none_match)
+
+
 class Validator:
     """One polled request's tags: `unchanged` for the service (None when the client holds no tag),
     and the answers, 304 or tagged 200, for the route. Each version is hashed once."""

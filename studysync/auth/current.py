@@ -53,26 +53,28 @@ USER_PARAMS = ("user_id", "student_id")
 
 @dataclass(frozen=True, eq=False)
 class Companion:
-    """What a route's service reads first about the caller and the user its URL names, loaded by the
-    token's own statement instead of by a statement of its own (`loads_with_token`): the DM thread
-    the app polls every 3 s is then one statement, 304 or not.
+    """What a route's service reads first about the caller (and the user its URL names), loaded by
+    the token's own statement instead of by a statement of its own (`loads_with_token`): the polls
+    of the app's DM thread and of its bell are then one statement when they answer 304.
 
     `columns` come with `joins`, outer joins as (target, on clause), where `User` is the caller.
-    The statement runs under all tenants, so each clause keeps to the caller's college itself.
-    `parameters(caller id, URL user id)` binds what they name; the view reads the columns back
-    with `companion_row()` and hands them to its service. A companion is compared by identity:
+    The statement runs under all tenants, so each clause keeps to the caller's rows itself.
+    `parameters(caller id, URL user id or None)` binds what they name; the view reads the columns
+    back with `companion_row()` and hands them to its service. A companion is compared by identity:
     each is one module-level object, and the token's statement is built once per companion."""
 
     columns: tuple
     joins: tuple[tuple[Any, Any], ...]
-    parameters: Callable[[str, str], dict[str, Any]]
+    parameters: Callable[[str, str | None], dict[str, Any]]
 
 
-def loads_with_token(companion: Companion) -> Callable[[Callable], Callable]:
-    """Marks a view whose URL names a user: the token's statement also loads `companion`."""
+def loads_with_token(companion: Companion, when: Callable[[], bool] | None = None
+                     ) -> Callable[[Callable], Callable]:
+    """Marks a view: the token's statement also loads `companion` (only when `when()` says so, if
+    given: a request that would not use it does not pay for it)."""
 
     def mark(view: Callable) -> Callable:
-        view.token_companion = companion  # kept by functools.wraps on the wrappers around it
+        view.token_companion = (companion, when)  # kept by functools.wraps on the wrappers around it
         return view
 
     return mark
@@ -82,7 +84,7 @@ def loads_with_token(companion: Companion) -> Callable[[Callable], Callable]:
 def _token_statement(with_url_user: bool = False, companion: Companion | None = None):
     """Session, user and college in one statement (the college's email domains load only if read),
     and, when the URL names another user, that user if they are in the caller's college (the
-    tenant rule, written out: the statement runs under all tenants), and the route's companion
+    tenant rule, written out: the statement runs under all tenants), then the route's companion
     columns. Built once per process."""
     statement = (
         select(AuthSession, User, College)
@@ -91,16 +93,14 @@ def _token_statement(with_url_user: bool = False, companion: Companion | None = 
         .where(AuthSession.id == bindparam("session_id"))
         .options(lazyload(College.email_domains))
     )
-    if not with_url_user:
-        return statement
-    url_user = aliased(User, name="url_user")
-    statement = statement.add_columns(url_user).outerjoin(
-        url_user, and_(url_user.id == bindparam("url_user_id"), url_user.college_id == User.college_id))
-    if companion is None:
-        return statement
-    statement = statement.add_columns(*companion.columns)
-    for target, on in companion.joins:
-        statement = statement.outerjoin(target, on)
+    if with_url_user:
+        url_user = aliased(User, name="url_user")
+        statement = statement.add_columns(url_user).outerjoin(
+            url_user, and_(url_user.id == bindparam("url_user_id"), url_user.college_id == User.college_id))
+    if companion is not None:
+        statement = statement.add_columns(*companion.columns)
+        for target, on in companion.joins:
+            statement = statement.outerjoin(target, on)
     return statement
 
 
@@ -110,18 +110,16 @@ TokenCheck = tuple[User, AuthSession, College | None, User | None, tuple | None]
 def resolve_token(token: str, url_user_id: str | None = None, companion: Companion | None = None
                   ) -> TokenCheck | str:
     """The user, live session and college behind `token`, or why it is refused; with `url_user_id`,
-    also that user when they are in the caller's college (else None), and `companion`'s columns."""
+    also that user when they are in the caller's college (else None); and `companion`'s columns."""
     claims = decode_token(token, current_app.config["SETTINGS"].jwt_secret_key)
     if claims is None:
         return INVALID_TOKEN
     session = db.session
     parameters = {"session_id": claims.session_id}
-    if url_user_id is None:
-        companion = None
-    else:
+    if url_user_id is not None:
         parameters["url_user_id"] = url_user_id
-        if companion is not None:
-            parameters.update(companion.parameters(claims.user_id, url_user_id))
+    if companion is not None:
+        parameters.update(companion.parameters(claims.user_id, url_user_id))
     with all_tenants(session):
         row = session.execute(_token_statement(url_user_id is not None, companion), parameters).first()
     if row is None:
@@ -134,8 +132,9 @@ def resolve_token(token: str, url_user_id: str | None = None, companion: Compani
         return COLLEGE_SUSPENDED
     if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
         _touch(session, auth_session, now)
+    extra = 4 if url_user_id is not None else 3
     url_user = row[3] if url_user_id is not None else None
-    return user, auth_session, college, url_user, tuple(row[4:]) if companion is not None else None
+    return user, auth_session, college, url_user, tuple(row[extra:]) if companion is not None else None
 
 
 def _touch(session: Session, auth_session: AuthSession, now) -> None:
@@ -225,8 +224,7 @@ def authenticate_request() -> None:
     if token is None:
         return
     url_user_id = _url_user_id()
-    view = current_app.view_functions.get(request.endpoint) if url_user_id is not None else None
-    resolved = resolve_token(token, url_user_id, getattr(view, "token_companion", None))
+    resolved = resolve_token(token, url_user_id, _companion())
     if isinstance(resolved, str):
         g.auth_error = resolved
         return
@@ -234,6 +232,15 @@ def authenticate_request() -> None:
     if url_user_id is not None:
         g.url_user = (url_user_id, url_user)  # for api/ids.py; and the session holds rows weakly
     set_current_college(g.user.college_id)
+
+
+def _companion() -> Companion | None:
+    """The companion of the route's view (`loads_with_token`), if this request wants it."""
+    marked = getattr(current_app.view_functions.get(request.endpoint), "token_companion", None)
+    if marked is None:
+        return None
+    companion, when = marked
+    return companion if when is None or when() else None
 
 
 def _url_user_id() -> str | None:
@@ -260,7 +267,7 @@ def current_user() -> User:
 
 def companion_row() -> tuple | None:
     """The columns of the route's `Companion`, as the token's statement read them (None when the
-    route has none, or the URL named no user)."""
+    route has none, or this request did not want it)."""
     current_user()
     return g.companion_row
 

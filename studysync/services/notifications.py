@@ -14,6 +14,7 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, func, select, update
 
 from ..access import allow
+from ..auth.current import Companion
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
@@ -94,9 +95,10 @@ class NotificationsPoll:
 
 @allow(*COLLEGE_ROLES)
 def poll(user: User, page: int, limit: int, unread_only: bool = False,
-         unchanged: Callable[[str], bool] | None = None) -> NotificationsPoll:
+         unchanged: Callable[[str], bool] | None = None, counts: tuple | None = None) -> NotificationsPoll:
     """The list and its version. A caller holding a version (`unchanged` given) is asked first, from
-    one aggregate statement: if it holds this one, nothing is loaded. A caller holding none gets the
+    one aggregate statement (or `counts`, `BELL_COUNTS`' columns when the token's statement read
+    them: the app's route): if it holds this one, nothing is loaded. A caller holding none gets the
     page with the version riding along as window aggregates, in one statement (the version then
     describes exactly the rows returned). Otherwise the version is read before the page, so a
     notification arriving in between makes the tag older than the body (a later poll sees it), never
@@ -108,7 +110,10 @@ def poll(user: User, page: int, limit: int, unread_only: bool = False,
             items = [NotificationView(*row[:-4]) for row in rows]
             return NotificationsPoll(_version(user, total, read, newest, last_read), total - read,
                                      Page(items=items, page=page, limit=limit, total=total))
-    total, read, newest, last_read = db.session.execute(_version_statement(), {"user_id": user.id}).one()
+    if counts is None:
+        counts = db.session.execute(_version_statement(), {"user_id": user.id}).one()
+    total, read, newest, last_read = counts
+    total, read = total or 0, read or 0  # BELL_COUNTS' outer join: NULL for a user without any
     version = _version(user, total, read, newest, last_read)
     if unchanged is not None and unchanged(version):
         return NotificationsPoll(version, total - read, None)
@@ -150,6 +155,20 @@ def _version_columns(windowed: bool = False):
 @cache
 def _version_statement():
     return select(*_version_columns()).select_from(Notification).where(Notification.user_id == bindparam("user_id"))
+
+
+def _bell_parameters(caller_id: str, _url_user_id: str | None) -> dict[str, str]:
+    return {"bell_user_id": caller_id}
+
+
+# The version's aggregates over the caller's notifications, as the token's statement reads them for
+# the app's bell when the client holds a tag (`auth/current.py`'s `Companion`; `User` is the caller
+# there). Grouped by owner and joined on the caller's id: only their own rows, in any tenant.
+_bell = (select(Notification.user_id, *(column.label(name) for column, name in
+                                        zip(_version_columns(), ("total", "read", "newest", "last_read"))))
+         .where(Notification.user_id == bindparam("bell_user_id")).group_by(Notification.user_id).subquery("bell"))
+BELL_COUNTS = Companion(columns=(_bell.c.total, _bell.c.read, _bell.c.newest, _bell.c.last_read),
+                        joins=((_bell, _bell.c.user_id == User.id),), parameters=_bell_parameters)
 
 
 @cache

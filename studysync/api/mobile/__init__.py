@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from .. import conditional
 from ..bodies import json_object
 from ...auth import sessions
-from ...auth.current import current_user
+from ...auth.current import companion_row, current_user, loads_with_token
 from ...auth.passwords import password_problem
 from ...db import utc_iso
 from ...errors import NO_COLLEGE_MESSAGE, ApiError, BadRequest, envelope, handle_http_exception
@@ -342,11 +342,13 @@ def search_people():
 
 
 @bp.get("/notifications")
+@loads_with_token(notifications.BELL_COUNTS, when=conditional.revalidating)
 def list_notifications():
-    """Polled every 10 s: unchanged since the client's ETag → 304 before anything is loaded."""
+    """Polled every 10 s: unchanged since the client's ETag → 304 before anything is loaded, from
+    the one statement that also checked the token."""
     user = current_user()
     validator = conditional.Validator(NOTIFICATIONS_ROUTE, user)
-    polled = notifications.poll(user, 1, LIST_LIMIT, unchanged=validator.unchanged)
+    polled = notifications.poll(user, 1, LIST_LIMIT, unchanged=validator.unchanged, counts=companion_row())
     if polled.page is None:
         return validator.not_modified(polled.version)
     items = [{"id": n.id, "type": n.type, "title": n.title, "message": n.message, "read": n.read_at is not None,
