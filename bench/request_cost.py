@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import _hello  # noqa: E402  (before http_throughput, which takes bench/ off sys.path)
+import _hello  # noqa: E402
 import http_throughput as ht  # noqa: E402
 
 import argparse  # noqa: E402

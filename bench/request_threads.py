@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import http_throughput as ht  # noqa: E402  (it takes bench/ off sys.path again)
+import http_throughput as ht  # noqa: E402
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
