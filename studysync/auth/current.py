@@ -7,10 +7,9 @@ user's college — never from the body or the query string.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, wraps
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from flask import current_app, g, request
 from sqlalchemy import and_, bindparam, event, select, update
@@ -21,6 +20,7 @@ from ..db import db, utcnow
 from ..errors import Forbidden, Unauthorized
 from ..models import AuthSession, College, User
 from ..tenancy import all_tenants, set_current_college
+from .companion import Companion
 from .tokens import decode_token
 
 MISSING_HEADER = "Missing Authorization header"
@@ -49,23 +49,6 @@ def bearer_token() -> str | None:
 # user is loaded by the token's own statement, so a route about someone else (the DM thread the
 # app polls every 3 s) does not ask the database again for them.
 USER_PARAMS = ("user_id", "student_id")
-
-
-@dataclass(frozen=True, eq=False)
-class Companion:
-    """What a route's service reads first about the caller (and the user its URL names), loaded by
-    the token's own statement instead of by a statement of its own (`loads_with_token`): the polls
-    of the app's DM thread and of its bell are then one statement when they answer 304.
-
-    `columns` come with `joins`, outer joins as (target, on clause), where `User` is the caller.
-    The statement runs under all tenants, so each clause keeps to the caller's rows itself.
-    `parameters(caller id, URL user id or None)` binds what they name; the view reads the columns
-    back with `companion_row()` and hands them to its service. A companion is compared by identity:
-    each is one module-level object, and the token's statement is built once per companion."""
-
-    columns: tuple
-    joins: tuple[tuple[Any, Any], ...]
-    parameters: Callable[[str, str | None], dict[str, Any]]
 
 
 def loads_with_token(companion: Companion, when: Callable[[], bool] | None = None

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from ..access import allow
-from ..auth.current import Companion
+from ..auth.companion import Companion
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import BadRequest
 from ..models import DirectConversation, DirectMessage, DirectReadMarker, User
@@ -118,7 +118,7 @@ def poll_thread(actor: User, other_id: str, limit: int = DEFAULT_LIMIT,
     loaded, nothing locked). Reading marks the thread read as `thread()` does.
 
     `head` is `THREAD_HEAD`'s columns when the token's statement read them already (the app's
-    route: `auth/current.py`'s `Companion`); otherwise they are read here.
+    route: `auth/companion.py`'s `Companion`); otherwise they are read here.
 
     Two statements, not one: joined to the conversation, the messages would come out of the index
     in thread order only on some databases — PostgreSQL would read and sort a whole long thread on

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, func, select, update
 
 from ..access import allow
-from ..auth.current import Companion
+from ..auth.companion import Companion
 from ..db import db, new_id, utc_iso, utcnow
 from ..errors import NotFound
 from ..models import Notification, User
@@ -162,7 +162,7 @@ def _bell_parameters(caller_id: str, _url_user_id: str | None) -> dict[str, str]
 
 
 # The version's aggregates over the caller's notifications, as the token's statement reads them for
-# the app's bell when the client holds a tag (`auth/current.py`'s `Companion`; `User` is the caller
+# the app's bell when the client holds a tag (`auth/companion.py`'s `Companion`; `User` is the caller
 # there). Grouped by owner and joined on the caller's id: only their own rows, in any tenant.
 _bell = (select(Notification.user_id, *(column.label(name) for column, name in
                                         zip(_version_columns(), ("total", "read", "newest", "last_read"))))
